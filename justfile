@@ -1,0 +1,23 @@
+# Every recipe here is something CI runs too (.ci/run).
+
+# List the recipes.
+default:
+    @just --list
+
+# The main job: the example analytics flow end to end on the embedded defaults.
+demo *ARGS:
+    uv run ff-prefect-kit demo {{ARGS}}
+
+# The test suite.
+test *ARGS:
+    uv run pytest {{ARGS}}
+
+# Lint, format check and strict typing.
+lint:
+    uv run ruff check .
+    uv run ruff format --check .
+    uv run mypy --strict src tests/typing
+
+# Everything CI runs, from a clean install.
+ci:
+    bash .ci/run

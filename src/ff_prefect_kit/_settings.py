@@ -1,0 +1,108 @@
+"""Settings read from the environment and from a `.env` file in the working directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ff_prefect_kit._errors import ConfigError
+
+__all__ = ["KitSettings"]
+
+_WHERE = "set it in the environment or in a .env file in the working directory (see .env.example)"
+
+
+def _optional(variable: str, field: str) -> Any:
+    # Both the variable's name and the field's name are accepted, so code can
+    # say KitSettings(duckdb_path=...) while the environment says FF_DUCKDB_PATH.
+    return Field(default=None, validation_alias=AliasChoices(variable, field))
+
+
+class KitSettings(BaseSettings):
+    """The kit's configuration, from the environment and `.env`.
+
+    Secrets are `SecretStr`: they never appear in a repr, a log line or an error.
+    A value that a feature needs but that is missing raises `ConfigError` through
+    `require()`, naming the variable and where to set it.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
+        hide_input_in_errors=True,
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    prefect_api_url: str | None = _optional("PREFECT_API_URL", "prefect_api_url")
+    prefect_api_key: SecretStr | None = _optional("PREFECT_API_KEY", "prefect_api_key")
+    discord_webhook_url: SecretStr | None = _optional("DISCORD_WEBHOOK_URL", "discord_webhook_url")
+    data_dir: Path = Field(
+        default=Path("data"), validation_alias=AliasChoices("FF_DATA_DIR", "data_dir")
+    )
+    duckdb_path: Path | None = _optional("FF_DUCKDB_PATH", "duckdb_path")
+    dbt_project_dir: Path | None = _optional("FF_DBT_PROJECT_DIR", "dbt_project_dir")
+    alert_username: str = Field(
+        default="FF Analytics Bot",
+        validation_alias=AliasChoices("FF_ALERT_USERNAME", "alert_username"),
+    )
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc)) from None
+
+    @property
+    def analytics_dir(self) -> Path:
+        """The root under which analytics Parquet outputs are written."""
+        return self.data_dir / "analytics"
+
+    def require(self, field: str) -> Any:
+        """Return a setting that a feature needs.
+
+        Args:
+            field: The field's name, e.g. `"duckdb_path"`.
+
+        Returns:
+            The value, never `None`.
+
+        Raises:
+            ConfigError: The value is not set; the message names the variable.
+        """
+        if field not in type(self).model_fields:
+            raise ConfigError(f"KitSettings has no setting named {field!r}")
+        value = getattr(self, field)
+        if value is None:
+            raise ConfigError(f"{env_name(field)} is not set: {_WHERE}.")
+        return value
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets a `KitSettings` field."""
+    alias = KitSettings.model_fields[field].validation_alias
+    assert isinstance(alias, AliasChoices)
+    first = alias.choices[0]
+    assert isinstance(first, str)
+    return first
+
+
+def _variable_for(loc: str) -> str:
+    for field in KitSettings.model_fields:
+        variable = env_name(field)
+        if loc.lower() in (field, variable.lower()):
+            return variable
+    return loc.upper()
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = str(error["loc"][0]) if error["loc"] else "settings"
+        problems.append(f"{_variable_for(loc)}: {error['msg']}")
+    return "Invalid settings: " + "; ".join(problems) + f". Fix the value: {_WHERE}."

@@ -1,0 +1,240 @@
+"""`analytics_task`: Prefect's `@task` with the house defaults."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
+
+from ff_prefect_kit._errors import InvalidOptionError
+from ff_prefect_kit._ledger import note_attempt
+from ff_prefect_kit._logging import bridge_logger, kit_logger
+from ff_prefect_kit._retry import BackoffSchedule, ExceptionTypes, RetryPolicy
+
+if TYPE_CHECKING:
+    from prefect import Task
+
+__all__ = ["analytics_task"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DEFAULT_RETRIES = 3
+DEFAULT_RETRY_DELAY_SECONDS = 60.0
+DEFAULT_BACKOFF_FACTOR = 2.0
+DEFAULT_RETRY_JITTER_FACTOR = 0.5
+
+_KIT_OPTIONS = frozenset({"retry_on", "no_retry_on", "backoff_factor"})
+
+
+def _prefect_task_options() -> frozenset[str]:
+    from prefect import task
+
+    params = inspect.signature(task).parameters
+    return frozenset(name for name, p in params.items() if p.kind is p.KEYWORD_ONLY)
+
+
+def check_options(factory: str, given: Iterable[str], allowed: frozenset[str]) -> None:
+    """Raise `TypeError` naming the first unknown option, with the nearest known one."""
+    for name in given:
+        if name not in allowed:
+            close = difflib.get_close_matches(name, sorted(allowed), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InvalidOptionError(f"{factory}() got an unknown option {name!r}{hint}")
+
+
+def describe_result(value: object) -> str:
+    """A short description of a task's return value for the completion log line."""
+    polars = sys.modules.get("polars")
+    if polars is not None and isinstance(value, polars.DataFrame):
+        rows, cols = value.shape
+        return f"; returned a DataFrame of {rows:,} rows x {cols} columns"
+    return ""
+
+
+def instrument(
+    fn: Callable[P, R],
+    kind: str,
+    label: str,
+    on_outcome: Callable[[BaseException | None], None] | None = None,
+) -> Callable[P, R]:
+    """Wrap `fn` so that its start, completion and duration are logged.
+
+    `on_outcome` is called with the exception an attempt raised, or `None`.
+    """
+    note = on_outcome or _ignore
+    if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        return fn  # type: ignore[return-value]
+
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            kit_logger.info("%s %r started", kind, label)
+            started = time.perf_counter()
+            try:
+                result = await fn(*args, **kwargs)
+            except BaseException as exc:
+                _log_raised(kind, label, exc, started)
+                note(exc)
+                raise
+            note(None)
+            _log_finished(kind, label, result, started)
+            return result
+
+        return run_async  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        kit_logger.info("%s %r started", kind, label)
+        started = time.perf_counter()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            _log_raised(kind, label, exc, started)
+            note(exc)
+            raise
+        note(None)
+        _log_finished(kind, label, result, started)
+        return result
+
+    return run
+
+
+def _ignore(_exc: BaseException | None) -> None:
+    return None
+
+
+def _log_finished(kind: str, label: str, result: object, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    kit_logger.info("%s %r finished in %.3f s%s", kind, label, elapsed, describe_result(result))
+
+
+def _log_raised(kind: str, label: str, exc: BaseException, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    kit_logger.warning("%s %r raised %s after %.3f s", kind, label, type(exc).__name__, elapsed)
+
+
+def _check_retry_numbers(retries: int, delay: object, jitter: float, backoff: float) -> None:
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise InvalidOptionError(f"retries must be a whole number >= 0, got {retries!r}")
+    if isinstance(delay, int | float) and not isinstance(delay, bool) and delay < 0:
+        raise InvalidOptionError(f"retry_delay_seconds must be >= 0, got {delay!r}")
+    if jitter < 0:
+        raise InvalidOptionError(f"retry_jitter_factor must be >= 0, got {jitter!r}")
+    if backoff < 1:
+        raise InvalidOptionError(
+            f"backoff_factor must be >= 1 (1 keeps the delay constant), got {backoff!r}"
+        )
+
+
+def _delays(
+    retries: int, delay: float | list[float] | Callable[[int], list[float]], backoff: float
+) -> BackoffSchedule:
+    if callable(delay):
+        return BackoffSchedule(delay(retries))
+    if isinstance(delay, list):
+        return BackoffSchedule(delay)
+    return BackoffSchedule.exponential(float(delay), retries, backoff)
+
+
+@overload
+def analytics_task(fn: Callable[P, R], /) -> Task[P, R]: ...
+
+
+@overload
+def analytics_task(
+    *,
+    name: str | None = None,
+    retries: int = DEFAULT_RETRIES,
+    retry_delay_seconds: float | list[float] | Callable[[int], list[float]] = (
+        DEFAULT_RETRY_DELAY_SECONDS
+    ),
+    retry_jitter_factor: float = DEFAULT_RETRY_JITTER_FACTOR,
+    backoff_factor: float = DEFAULT_BACKOFF_FACTOR,
+    retry_on: ExceptionTypes | None = None,
+    no_retry_on: ExceptionTypes | None = None,
+    **task_options: Any,
+) -> Callable[[Callable[P, R]], Task[P, R]]: ...
+
+
+def analytics_task(
+    fn: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    retries: int = DEFAULT_RETRIES,
+    retry_delay_seconds: float | list[float] | Callable[[int], list[float]] = (
+        DEFAULT_RETRY_DELAY_SECONDS
+    ),
+    retry_jitter_factor: float = DEFAULT_RETRY_JITTER_FACTOR,
+    backoff_factor: float = DEFAULT_BACKOFF_FACTOR,
+    retry_on: ExceptionTypes | None = None,
+    no_retry_on: ExceptionTypes | None = None,
+    **task_options: Any,
+) -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
+    """Make a function a Prefect task with the house defaults.
+
+    Works bare (`@analytics_task`) and called (`@analytics_task(retries=5)`). The
+    defaults: 3 retries, 60 s before the first growing by `backoff_factor` (60, 120,
+    240 s), jitter 0.5; no retry for validation and configuration errors; start,
+    completion and duration logged; no input hashing for caching (pass
+    `cache_policy` or `cache_key_fn`, e.g. `frame_cache_key`, to cache). Every other
+    `prefect.task` option passes through.
+
+    Args:
+        fn: The function, when used bare.
+        name: The task's name; defaults to the function's name.
+        retries: How many times a failed run is retried.
+        retry_delay_seconds: The first delay (grown by `backoff_factor`), or an
+            explicit list of delays, or a callable `retries -> list of delays`.
+        retry_jitter_factor: Random spread applied to each delay (Prefect's).
+        backoff_factor: How much each delay grows over the previous one.
+        retry_on: Only these exception types retry.
+        no_retry_on: These exception types never retry (besides the defaults).
+        **task_options: Any other `prefect.task` option.
+
+    Returns:
+        A `prefect.Task`, or a decorator making one.
+
+    Raises:
+        InvalidOptionError: An unknown option, `fn` not callable, a negative retry
+            count, delay or jitter, or a backoff below 1. It is a `TypeError` and
+            a `ValueError`.
+    """
+    check_options("analytics_task", task_options, _prefect_task_options())
+    _check_retry_numbers(retries, retry_delay_seconds, retry_jitter_factor, backoff_factor)
+    policy = RetryPolicy(retry_on=retry_on, no_retry_on=no_retry_on)
+    delays = _delays(retries, retry_delay_seconds, backoff_factor)
+
+    def decorate(func: Callable[P, R]) -> Task[P, R]:
+        if not callable(func):
+            raise InvalidOptionError(f"analytics_task can only decorate a callable, got {func!r}")
+        from prefect import task
+        from prefect.cache_policies import NO_CACHE
+
+        label = str(name or getattr(func, "__name__", repr(func)))
+        bridge_logger(kit_logger.name)
+        bridge_logger(getattr(func, "__module__", None) or "__main__")
+        options = dict(task_options)
+        options.setdefault("retry_condition_fn", policy.as_retry_condition())
+        if "cache_policy" not in options and "cache_key_fn" not in options:
+            options["cache_policy"] = NO_CACHE
+        make_task: Any = task  # options are checked above; Prefect's overloads cannot see them
+        made: Task[P, R] = make_task(
+            instrument(func, "Task", label, note_attempt),
+            name=name,
+            retries=retries,
+            retry_delay_seconds=delays,
+            retry_jitter_factor=retry_jitter_factor,
+            **options,
+        )
+        return made
+
+    if fn is None:
+        return decorate
+    return decorate(fn)

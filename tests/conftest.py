@@ -1,0 +1,38 @@
+"""Shared helpers for the suite."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import settings
+
+from ff_prefect_kit import Alert
+
+# Tests assert behaviour, never wall-clock time: no per-example deadline.
+settings.register_profile("kit", deadline=None)
+settings.load_profile("kit")
+
+
+class RecordingSink:
+    """An alert sink that keeps what it is sent: the kit's own seam, not a mock."""
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+
+    def send(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+
+@pytest.fixture
+def sink() -> RecordingSink:
+    """A fresh recording alert sink."""
+    return RecordingSink()
+
+
+@pytest.fixture
+def kit_records(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Capture the kit's and the tests' log records at INFO."""
+    with caplog.at_level(logging.INFO):
+        yield caplog
