@@ -21,3 +21,13 @@ lint:
 # Everything CI runs, from a clean install.
 ci:
     bash .ci/run
+
+# Build (run + test) the example dbt project: `just dbt-run --select mrt_player_valuation`.
+[positional-arguments]
+dbt-run *ARGS:
+    cd examples/dbt_project && uv run dbt build --profiles-dir . "$@"
+
+# Test the example dbt project: `just dbt-test --select mrt_fantasy_actuals_weekly`.
+[positional-arguments]
+dbt-test *ARGS:
+    cd examples/dbt_project && uv run dbt test --profiles-dir . "$@"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -28,8 +29,24 @@ def test_unknown_command_exits_2() -> None:
     assert caught.value.code == 2
 
 
-@pytest.mark.usefixtures("prefect_test_harness")
-def test_demo_runs_the_hello_world_flow(capsys: pytest.CaptureFixture[str]) -> None:
-    """demo runs the monitored hello-world flow to completion and reports its result."""
-    assert main(["demo", "--players", "4"]) == 0
-    assert "hello-world flow completed: total points 31.5" in capsys.readouterr().out
+def test_dead_prefect_api_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """demo with PREFECT_API_URL at a dead address exits 2 with one line naming it."""
+    dead = "http://127.0.0.1:9/api"
+    monkeypatch.setenv("PREFECT_API_URL", dead)
+    assert main(["demo", "--workdir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"error: PREFECT_API_URL={dead} is not reachable")
+    assert "unset PREFECT_API_URL" in err
+    assert not (tmp_path / "dbt_project").exists()
+
+
+@pytest.mark.parametrize("option", ["--seasons", "--players", "--top"])
+def test_sizes_must_be_positive(option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A size below 1 is a usage error naming the option."""
+    with pytest.raises(SystemExit) as caught:
+        main(["demo", option, "0"])
+    assert caught.value.code == 2
+    assert option in capsys.readouterr().err

@@ -83,8 +83,8 @@ def test_misspelled_option_names_it() -> None:
 
 def test_alerts_must_be_a_sink() -> None:
     """An alerts target that cannot send is refused when the flow is defined."""
-    with pytest.raises(InvalidOptionError, match="alerts must be an AlertSink"):
-        monitored_flow(alerts="not-a-sink")  # type: ignore[call-overload]
+    with pytest.raises(InvalidOptionError, match="alerts must be a block name"):
+        monitored_flow(alerts=42)  # type: ignore[call-overload]
 
 
 def test_decorating_a_non_callable_is_a_type_error() -> None:

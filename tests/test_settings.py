@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run each test in an empty directory with none of the kit's variables set."""
     monkeypatch.chdir(tmp_path)
     for name in (
+        "FF_ENV_FILE",
         "PREFECT_API_URL",
         "PREFECT_API_KEY",
         "DISCORD_WEBHOOK_URL",
@@ -147,3 +149,20 @@ def test_env_example_lists_every_variable() -> None:
     example = (Path(__file__).parent.parent / ".env.example").read_text()
     for field in KitSettings.model_fields:
         assert env_name(field) in example
+
+
+def test_ff_env_file_replaces_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FF_ENV_FILE names the dotenv file to read instead of ./.env."""
+    (tmp_path / ".env").write_text("FF_DATA_DIR=from-dotenv\n")
+    (tmp_path / "ci.env").write_text("FF_DATA_DIR=from-ci\n")
+    monkeypatch.setenv("FF_ENV_FILE", str(tmp_path / "ci.env"))
+    assert KitSettings().data_dir == Path("from-ci")
+
+
+def test_ff_env_file_devnull_reads_no_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FF_ENV_FILE=/dev/null turns dotenv reading off, as the kit's own suite does."""
+    (tmp_path / ".env").write_text(f"DISCORD_WEBHOOK_URL={WEBHOOK}\n")
+    monkeypatch.setenv("FF_ENV_FILE", os.devnull)
+    assert KitSettings().discord_webhook_url is None

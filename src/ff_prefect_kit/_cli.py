@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 __all__ = ["main"]
@@ -36,15 +37,30 @@ def embedded_defaults() -> Iterator[None]:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ff_prefect_kit._demo import hello_world_flow
+    from ff_prefect_kit._demo import DemoOptions, run_demo
+    from ff_prefect_kit._errors import KitError
 
-    with embedded_defaults():
-        state = hello_world_flow(players=args.players, return_state=True)
-    if not state.is_completed():
-        print(f"hello-world flow ended {state.name}: {state.message}", file=sys.stderr)
-        return 1
-    print(f"hello-world flow completed: total points {state.result()}")
-    return 0
+    options = DemoOptions(
+        workdir=Path(args.workdir),
+        seasons=args.seasons,
+        players=args.players,
+        seed=args.seed,
+        top=args.top,
+        verbose=args.verbose,
+    )
+    try:
+        with embedded_defaults():
+            return run_demo(options)
+    except KitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,8 +70,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = commands.add_parser("demo", help="run the example analytics flow end to end")
-    demo.add_argument("--players", type=int, default=10, help="how many players (default 10)")
+    demo = commands.add_parser(
+        "demo",
+        help="run the example analytics flow end to end",
+        description=(
+            "Generate synthetic weekly stats, build the marts with the example dbt project, "
+            "run the analytics-template flow under Prefect (its local ephemeral API unless "
+            "PREFECT_API_URL is set), and print the top players by value."
+        ),
+    )
+    demo.add_argument(
+        "--workdir",
+        default="ff-prefect-kit-demo",
+        help="where the dbt project, DuckDB file and outputs go (default ./ff-prefect-kit-demo)",
+    )
+    demo.add_argument("--seasons", type=_positive, default=3, help="seasons of data (default 3)")
+    demo.add_argument(
+        "--players", type=_positive, default=200, help="players per season (default 200)"
+    )
+    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    demo.add_argument("--top", type=_positive, default=10, help="players to show (default 10)")
+    demo.add_argument("--verbose", action="store_true", help="show dbt's log lines too")
     demo.set_defaults(run=_demo)
     return parser
 

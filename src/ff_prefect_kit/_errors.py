@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class KitError(Exception):
     """Base class of every error raised by ff_prefect_kit.
@@ -30,7 +32,70 @@ class InvalidOptionError(KitError, TypeError, ValueError):
 
 
 class SchemaValidationError(KitError, ValueError):
-    """Data did not match its Pydantic schema. Never retried."""
+    """Data did not match its Pydantic schema. Never retried.
+
+    Attributes:
+        failures: One row per failing (row, field): `row` (the row's index in the
+            frame, or `None` for a problem with the frame as a whole), `field`,
+            `value` (its repr) and `message` (Pydantic's own words). A Polars
+            DataFrame, or `None` when the error was raised with a message only.
+    """
+
+    def __init__(self, message: str, failures: Any = None) -> None:
+        super().__init__(message)
+        self.failures = failures
+
+
+class MartNotFoundError(KitError, LookupError):
+    """The DuckDB database has no table or view with the requested mart's name.
+
+    Attributes:
+        mart: The name asked for.
+        available: The marts that exist, nearest name first.
+    """
+
+    def __init__(self, message: str, mart: str = "", available: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.mart = mart
+        self.available = available or []
+
+
+class InvalidMartNameError(KitError, ValueError):
+    """A mart or column name is not a plain SQL identifier (`name` or `schema.name`)."""
+
+
+class DatabaseNotFoundError(KitError, FileNotFoundError):
+    """The DuckDB database file does not exist; the message names the path and FF_DUCKDB_PATH."""
+
+
+class MartLockedError(KitError):
+    """Another process (usually dbt) holds the DuckDB file's write lock. Retried."""
+
+    transient = True
+
+
+class OutputPathError(KitError, ValueError):
+    """An output path escapes the analytics root and the caller did not allow it."""
+
+
+class ParquetWriteError(KitError, ValueError):
+    """The data given to the Parquet writer cannot be written as a table."""
+
+
+class DbtRunError(KitError):
+    """dbt could not run, or a model or test failed. Never retried.
+
+    The message names each failing node with its message (and a test's failure count),
+    or says what is missing (the `dbt` extra, `just`) or wrong (a selector matching
+    nothing).
+
+    Attributes:
+        nodes: The per-node results dbt reported (`DbtNodeResult`), possibly empty.
+    """
+
+    def __init__(self, message: str, nodes: tuple[Any, ...] = ()) -> None:
+        super().__init__(message)
+        self.nodes = nodes
 
 
 class UnresolvedTaskFailureError(KitError):

@@ -6,11 +6,18 @@ import functools
 import inspect
 import socket
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 from uuid import uuid4
 
-from ff_prefect_kit._alerts import Alert, AlertSink, LogSink, Severity
+from ff_prefect_kit._alerts import (
+    DEFAULT_ALERT_WINDOW,
+    Alert,
+    AlertSink,
+    AlertThrottle,
+    LogSink,
+    Severity,
+)
 from ff_prefect_kit._errors import (
     InvalidOptionError,
     SchemaValidationError,
@@ -20,6 +27,7 @@ from ff_prefect_kit._futures import TrackingTaskRunner, raise_for_unresolved_fai
 from ff_prefect_kit._ledger import TaskFailure, ledger
 from ff_prefect_kit._logging import bridge_logger, kit_logger
 from ff_prefect_kit._retry import exception_of
+from ff_prefect_kit._sinks import AlertTarget, check_target, resolve_sink
 from ff_prefect_kit._tasks import check_options, instrument
 
 if TYPE_CHECKING:
@@ -30,8 +38,6 @@ __all__ = ["flow_alert", "monitored_flow"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-AlertTarget = AlertSink | None
 
 
 def _prefect_flow_options() -> frozenset[str]:
@@ -156,21 +162,47 @@ def flow_alert(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> Al
     )
 
 
-def resolve_sink(alerts: AlertTarget) -> AlertSink:
-    """The sink a monitored flow sends its alerts to."""
-    if alerts is None:
+def _throttle_for(alert_window: timedelta | AlertThrottle | None) -> AlertThrottle | None:
+    if alert_window is None or isinstance(alert_window, AlertThrottle):
+        return alert_window
+    if not isinstance(alert_window, timedelta):
+        raise InvalidOptionError(
+            f"alert_window must be a timedelta, an AlertThrottle or None, got {alert_window!r}"
+        )
+    return AlertThrottle(alert_window) if alert_window > timedelta(0) else None
+
+
+def _sink_or_logs(alerts: AlertTarget) -> AlertSink:
+    try:
+        return resolve_sink(alerts)
+    except Exception as exc:
+        # Configured wrongly after the flow was defined (or the block is gone): the
+        # alert still reaches the run's logs, next to why it went nowhere else.
+        kit_logger.error("Alert destination unusable, writing the alert to the log: %s", exc)
         return LogSink()
-    if isinstance(alerts, AlertSink):
-        return alerts
-    raise InvalidOptionError(f"alerts must be an AlertSink or None, got {alerts!r}")
 
 
-def _alert_hook(alerts: AlertTarget) -> Callable[[Flow[Any, Any], FlowRun, State[Any]], None]:
+def _alert_hook(
+    alerts: AlertTarget, throttle: AlertThrottle | None = None
+) -> Callable[[Flow[Any, Any], FlowRun, State[Any]], None]:
     def send_alert_for_state(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> None:
         # A hook must never change the run's final state nor raise: Prefect would
         # swallow the error, but it would also hide the alert that went missing.
         try:
-            resolve_sink(alerts).send(flow_alert(flow, flow_run, state))
+            alert: Alert | None = flow_alert(flow, flow_run, state)
+            if throttle is not None and alert is not None:
+                alert = throttle.admit(flow.name, alert)
+                if alert is None:
+                    kit_logger.warning(
+                        "Alert for %r held back: %d failure(s) in the current %s window "
+                        "are counted and reported with the next alert.",
+                        flow.name,
+                        throttle.held_back(flow.name),
+                        throttle.window,
+                    )
+                    return
+            if alert is not None:
+                _sink_or_logs(alerts).send(alert)
         except Exception:
             kit_logger.exception("Could not build or send the alert for flow run %r", flow_run.name)
 
@@ -208,6 +240,7 @@ def monitored_flow(
     *,
     name: str | None = None,
     alerts: AlertTarget = None,
+    alert_window: timedelta | AlertThrottle | None = DEFAULT_ALERT_WINDOW,
     log_prints: bool = True,
     **flow_options: Any,
 ) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
@@ -219,6 +252,7 @@ def monitored_flow(
     *,
     name: str | None = None,
     alerts: AlertTarget = None,
+    alert_window: timedelta | AlertThrottle | None = DEFAULT_ALERT_WINDOW,
     log_prints: bool = True,
     **flow_options: Any,
 ) -> Flow[P, R] | Callable[[Callable[P, R]], Flow[P, R]]:
@@ -235,7 +269,12 @@ def monitored_flow(
     Args:
         fn: The function, when used bare.
         name: The flow's name; defaults to the function's name.
-        alerts: Where alerts go; by default the run's logs and the console.
+        alerts: Where alerts go: a block name (loaded when an alert is sent), a
+            `DiscordAlerts` or any Prefect `NotificationBlock`, an `AlertSink`. By
+            default the webhook in `DISCORD_WEBHOOK_URL`, or with none set the run's
+            logs and the console.
+        alert_window: One alert per window for a flow that keeps failing; the
+            failures in between are counted in the next alert. `None` sends every one.
         log_prints: Send `print` output to the run's logs.
         **flow_options: Any other `prefect.flow` option.
 
@@ -245,10 +284,13 @@ def monitored_flow(
     Raises:
         InvalidOptionError: An unknown option, an unusable `alerts`, or `fn` is not
             callable. It is a `TypeError` and a `ValueError`.
+        ConfigError: `alerts` is not given and `DISCORD_WEBHOOK_URL` is set but is not
+            a Discord webhook URL: a typo fails where the flow is defined, not
+            silently when it first fails.
     """
     check_options("monitored_flow", flow_options, _prefect_flow_options())
-    if alerts is not None and not isinstance(alerts, AlertSink):
-        raise InvalidOptionError(f"alerts must be an AlertSink or None, got {alerts!r}")
+    check_target(alerts)
+    throttle = _throttle_for(alert_window)
 
     def decorate(func: Callable[P, R]) -> Flow[P, R]:
         if not callable(func):
@@ -260,7 +302,7 @@ def monitored_flow(
         bridge_logger(kit_logger.name)
         bridge_logger(getattr(func, "__module__", None) or "__main__")
         options = dict(flow_options)
-        hook = _alert_hook(alerts)
+        hook = _alert_hook(alerts, throttle)
         options["on_failure"] = [hook, *(options.get("on_failure") or [])]
         options["on_crashed"] = [hook, *(options.get("on_crashed") or [])]
         runner = options.pop("task_runner", None) or ThreadPoolTaskRunner()

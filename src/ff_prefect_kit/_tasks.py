@@ -17,6 +17,7 @@ from ff_prefect_kit._retry import BackoffSchedule, ExceptionTypes, RetryPolicy
 
 if TYPE_CHECKING:
     from prefect import Task
+    from pydantic import BaseModel
 
 __all__ = ["analytics_task"]
 
@@ -28,7 +29,7 @@ DEFAULT_RETRY_DELAY_SECONDS = 60.0
 DEFAULT_BACKOFF_FACTOR = 2.0
 DEFAULT_RETRY_JITTER_FACTOR = 0.5
 
-_KIT_OPTIONS = frozenset({"retry_on", "no_retry_on", "backoff_factor"})
+_KIT_OPTIONS = frozenset({"retry_on", "no_retry_on", "backoff_factor", "output_schema"})
 
 
 def _prefect_task_options() -> frozenset[str]:
@@ -119,6 +120,35 @@ def _log_raised(kind: str, label: str, exc: BaseException, started: float) -> No
     kit_logger.warning("%s %r raised %s after %.3f s", kind, label, type(exc).__name__, elapsed)
 
 
+def _check_output_schema(schema: object) -> None:
+    if schema is None:
+        return
+    from pydantic import BaseModel
+
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+        raise InvalidOptionError(f"output_schema must be a Pydantic model class, got {schema!r}")
+
+
+def checking_output(fn: Callable[P, R], schema: type[BaseModel]) -> Callable[P, R]:
+    """Wrap `fn` so that its return value is validated against `schema`."""
+    from ff_prefect_kit._validation import validate_output
+
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def check_async(*args: Any, **kwargs: Any) -> Any:
+            return validate_output(await fn(*args, **kwargs), schema)
+
+        return check_async  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def check(*args: P.args, **kwargs: P.kwargs) -> R:
+        checked: R = validate_output(fn(*args, **kwargs), schema)
+        return checked
+
+    return check
+
+
 def _check_retry_numbers(retries: int, delay: object, jitter: float, backoff: float) -> None:
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise InvalidOptionError(f"retries must be a whole number >= 0, got {retries!r}")
@@ -158,6 +188,7 @@ def analytics_task(
     backoff_factor: float = DEFAULT_BACKOFF_FACTOR,
     retry_on: ExceptionTypes | None = None,
     no_retry_on: ExceptionTypes | None = None,
+    output_schema: type[BaseModel] | None = None,
     **task_options: Any,
 ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
@@ -175,6 +206,7 @@ def analytics_task(
     backoff_factor: float = DEFAULT_BACKOFF_FACTOR,
     retry_on: ExceptionTypes | None = None,
     no_retry_on: ExceptionTypes | None = None,
+    output_schema: type[BaseModel] | None = None,
     **task_options: Any,
 ) -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
     """Make a function a Prefect task with the house defaults.
@@ -196,6 +228,11 @@ def analytics_task(
         backoff_factor: How much each delay grows over the previous one.
         retry_on: Only these exception types retry.
         no_retry_on: These exception types never retry (besides the defaults).
+        output_schema: A Pydantic model the task's return value must satisfy: a
+            DataFrame goes through `validate_frame` (the conformed frame is
+            returned), a list of instances passes, a list of dicts or other
+            objects is validated into instances. A failure raises
+            `SchemaValidationError`, which is never retried.
         **task_options: Any other `prefect.task` option.
 
     Returns:
@@ -204,9 +241,11 @@ def analytics_task(
     Raises:
         InvalidOptionError: An unknown option, `fn` not callable, a negative retry
             count, delay or jitter, or a backoff below 1. It is a `TypeError` and
-            a `ValueError`.
+            a `ValueError`. Also raised when `output_schema` is not a Pydantic
+            model class.
     """
-    check_options("analytics_task", task_options, _prefect_task_options())
+    check_options("analytics_task", task_options, _prefect_task_options() | _KIT_OPTIONS)
+    _check_output_schema(output_schema)
     _check_retry_numbers(retries, retry_delay_seconds, retry_jitter_factor, backoff_factor)
     policy = RetryPolicy(retry_on=retry_on, no_retry_on=no_retry_on)
     delays = _delays(retries, retry_delay_seconds, backoff_factor)
@@ -225,8 +264,9 @@ def analytics_task(
         if "cache_policy" not in options and "cache_key_fn" not in options:
             options["cache_policy"] = NO_CACHE
         make_task: Any = task  # options are checked above; Prefect's overloads cannot see them
+        body = func if output_schema is None else checking_output(func, output_schema)
         made: Task[P, R] = make_task(
-            instrument(func, "Task", label, note_attempt),
+            instrument(body, "Task", label, note_attempt),
             name=name,
             retries=retries,
             retry_delay_seconds=delays,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ff_prefect_kit._retry import is_testing, set_testing
+from ff_prefect_kit.testing._records import RunRecord, run_record
 
 __all__ = ["HarnessHandle", "no_retry_delays", "prefect_harness"]
 
@@ -28,6 +29,10 @@ class HarnessHandle:
 
     api_url: str
     home: Path
+
+    def run_record(self, state_or_id: Any, **options: Any) -> RunRecord:
+        """Read a finished flow run back from this API; see `run_record`."""
+        return run_record(state_or_id, **options)
 
 
 @contextmanager

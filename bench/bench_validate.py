@@ -1,0 +1,137 @@
+"""Benchmark `validate_frame` against hand-written Polars and per-row Pydantic.
+
+Run: `uv run python bench/bench_validate.py [rows]`. The frame (1M rows x 6
+fields by default) is generated with DuckDB SQL; each variant runs in a fresh
+subprocess, so its peak memory (ru_maxrss growth over the setup) is its own.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+REPEATS = 5
+FRAME_SQL = """
+COPY (
+    SELECT
+        (i + 1)::BIGINT AS player_id,
+        ('P' || (i % 5000))::VARCHAR AS name,
+        (['QB', 'RB', 'WR', 'TE'])[1 + i % 4] AS position,
+        (i % 300) / 7.0 AS points,
+        (1 + i % 18)::INTEGER AS week,
+        (2000 + i % 25)::INTEGER AS season
+    FROM range({rows}) t(i)
+) TO '{path}' (FORMAT parquet)
+"""
+
+
+class Position(enum.Enum):
+    QB = "QB"
+    RB = "RB"
+    WR = "WR"
+    TE = "TE"
+
+
+class PlayerWeek(BaseModel):
+    player_id: int = Field(ge=1)
+    name: str = Field(min_length=2, max_length=12)
+    position: Position
+    points: float = Field(ge=0, le=100)
+    week: int = Field(ge=1, le=18)
+    season: int = Field(ge=1999, le=2100)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _hand_written(df: object) -> object:
+    import polars as pl
+
+    assert isinstance(df, pl.DataFrame)
+    bad = df.select(
+        pl.any_horizontal(
+            pl.col("player_id").is_null() | (pl.col("player_id") < 1),
+            pl.col("name").is_null()
+            | (pl.col("name").str.len_chars() < 2)
+            | (pl.col("name").str.len_chars() > 12),
+            pl.col("position").is_null() | ~pl.col("position").is_in(["QB", "RB", "WR", "TE"]),
+            pl.col("points").is_null()
+            | pl.col("points").is_nan()
+            | (pl.col("points") < 0)
+            | (pl.col("points") > 100),
+            pl.col("week").is_null() | (pl.col("week") < 1) | (pl.col("week") > 18),
+            pl.col("season").is_null() | (pl.col("season") < 1999) | (pl.col("season") > 2100),
+        )
+    ).to_series()
+    assert not bad.any()
+    return df
+
+
+def child(variant: str, path: str) -> None:
+    import polars as pl
+    from pydantic import TypeAdapter
+
+    from ff_prefect_kit import validate_frame
+
+    df = pl.read_parquet(path)
+    adapter = TypeAdapter(list[PlayerWeek])
+    runs = {
+        "polars": lambda: _hand_written(df),
+        "kit": lambda: validate_frame(df, PlayerWeek),
+        "pydantic": lambda: adapter.validate_python(df.to_dicts()),
+    }
+    repeats = 1 if variant == "pydantic" else REPEATS
+    before = _peak_mb()
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = runs[variant]()
+        best = min(best, time.perf_counter() - started)
+        del result
+    print(json.dumps({"seconds": best, "peak_mb": _peak_mb() - before}))
+
+
+def measure(variant: str, path: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", variant, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    import duckdb
+
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frame.parquet"
+        duckdb.sql(FRAME_SQL.format(rows=rows, path=path))
+        polars, kit, pyd = (measure(v, path) for v in ("polars", "kit", "pydantic"))
+    print(f"validate {rows:,} rows x 6 fields (best of {REPEATS}; Pydantic once)")
+    for label, r in (
+        ("hand-written polars", polars),
+        ("validate_frame", kit),
+        ("per-row pydantic", pyd),
+    ):
+        print(f"  {label:20} {r['seconds']:.4f} s   peak +{r['peak_mb']:.0f} MB")
+    print(f"  ratio kit / polars:    {kit['seconds'] / polars['seconds']:.2f}x  (target <= 2x)")
+    print(f"  speed-up vs pydantic:  {pyd['seconds'] / kit['seconds']:.0f}x")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3])
+    else:
+        main()

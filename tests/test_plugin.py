@@ -1,0 +1,121 @@
+"""The pytest plugin, used the way a user's project uses it: through pytester."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+USER_TESTS = """
+import duckdb
+import pytest
+
+from ff_prefect_kit import analytics_task, monitored_flow
+
+
+@analytics_task(name="load")
+def load(db: str) -> list[float]:
+    with duckdb.connect(db, read_only=True) as con:
+        rows = con.sql("select fantasy_points from mrt_fantasy_actuals_weekly").fetchall()
+    return [r[0] for r in rows]
+
+
+@analytics_task(name="clean")
+def clean(points: list[float]) -> list[float]:
+    return [p for p in points if p is not None]
+
+
+@analytics_task(name="total")
+def total(points: list[float]) -> float:
+    return round(sum(points), 2)
+
+
+@analytics_task(name="report")
+def report(value: float) -> str:
+    return f"{value:.2f}"
+
+
+@monitored_flow
+def season_total(db: str) -> str:
+    return report(total(clean(load(db))))
+
+
+def test_marts_have_rows(synthetic_marts):
+    with duckdb.connect(str(synthetic_marts), read_only=True) as con:
+        assert con.sql("select count(*) from mrt_fantasy_actuals_weekly").fetchall()[0][0] > 0
+
+
+def test_flow_and_its_graph(prefect_test_harness, synthetic_marts, tmp_path_factory):
+    (tmp_path_factory.getbasetemp() / "api_url").write_text(prefect_test_harness.api_url)
+    state = season_total(str(synthetic_marts), return_state=True)
+    record = prefect_test_harness.run_record(state, expected_tasks=4)
+    assert record.state == "COMPLETED"
+    assert record.dependencies == {
+        "load": set(), "clean": {"load"}, "total": {"clean"}, "report": {"total"},
+    }
+
+
+@pytest.mark.usefixtures("prefect_test_harness", "no_retry_delays")
+def test_retries_without_waiting():
+    attempts = []
+
+    @analytics_task(retries=2, retry_delay_seconds=3600)
+    def flaky() -> None:
+        attempts.append(1)
+        raise OSError("offline")
+
+    @monitored_flow
+    def nightly() -> None:
+        flaky()
+
+    assert nightly(return_state=True).is_failed()
+    assert len(attempts) == 3
+"""
+
+
+def test_fixtures_work_from_a_plain_test_file(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A user's test file using only the fixtures passes, and the session leaves nothing behind."""
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    monkeypatch.setenv("PREFECT_HOME", str(home))
+    pytester.makepyfile(test_user=USER_TESTS)
+    basetemp = tmp_path / "basetemp"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--basetemp={basetemp}")
+    result.assert_outcomes(passed=3)
+    host, port = (basetemp / "api_url").read_text().removeprefix("http://").split("/")[0].split(":")
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((host, int(port)), timeout=2).close()
+    assert not any(home.rglob("*.db")), "the harness left a database in PREFECT_HOME"
+    assert not (home / "storage").exists(), "the harness left results in PREFECT_HOME"
+
+
+def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
+    """`pytest --fixtures` lists each of the kit's fixtures with its docstring."""
+    result = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider")
+    out = result.stdout.str()
+    for fixture, words in [
+        ("prefect_test_harness [session scope]", "temporary Prefect API"),
+        ("no_retry_delays", "retry at once"),
+        ("synthetic_marts", "mrt_fantasy_actuals_weekly"),
+        ("synthetic_marts_factory", "synthetic marts"),
+    ]:
+        assert fixture in out
+        assert words in out
+
+
+def test_no_fixture_is_autouse(pytester: pytest.Pytester) -> None:
+    """Installing the kit starts nothing: a test that asks for no fixture gets none of them."""
+    pytester.makepyfile(
+        test_plain="""
+        def test_plain(request):
+            assert not {"prefect_test_harness", "synthetic_marts", "no_retry_delays"} & set(
+                request.fixturenames
+            )
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
