@@ -119,3 +119,43 @@ def test_no_fixture_is_autouse(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+XDIST_TESTS = """
+import os
+from pathlib import Path
+
+from ff_prefect_kit import monitored_flow
+
+
+@monitored_flow
+def hello() -> str:
+    return "hi"
+
+
+def _record(harness) -> None:
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    (Path(os.environ["FF_TEST_OUT"]) / f"{worker}.url").write_text(harness.api_url)
+    assert hello() == "hi"
+
+
+def test_one(prefect_test_harness):
+    _record(prefect_test_harness)
+
+
+def test_two(prefect_test_harness):
+    _record(prefect_test_harness)
+"""
+
+
+def test_each_xdist_worker_gets_its_own_server(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Under pytest-xdist every worker starts and uses a server of its own."""
+    monkeypatch.setenv("FF_TEST_OUT", str(tmp_path))
+    pytester.makepyfile(test_parallel=XDIST_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--dist", "each")
+    result.assert_outcomes(passed=4)
+    urls = {path.stem: path.read_text() for path in tmp_path.glob("gw*.url")}
+    assert sorted(urls) == ["gw0", "gw1"]
+    assert urls["gw0"] != urls["gw1"]

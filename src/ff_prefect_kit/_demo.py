@@ -172,12 +172,26 @@ def _print_table(rows: list[dict[str, Any]], out: TextIO) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)), file=out)
 
 
-def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> int:
+def _summarise(written: Any, database: Path, top: int, out: TextIO) -> None:
+    print(file=out)
+    print(f"DuckDB marts:   {database}", file=out)
+    print(
+        f"Parquet output: {written.path} ({written.rows:,} rows, {written.bytes:,} bytes)", file=out
+    )
+    print("dbt mart:       mrt_player_valuation (built from that Parquet)", file=out)
+    print(f"\nTop {top} players by value over replacement:", file=out)
+    _print_table(_top_players(Path(written.path), top), out)
+
+
+def run_demo(
+    options: DemoOptions, out: TextIO = sys.stdout, timings: dict[str, float] | None = None
+) -> int:
     """Run the example chain in `options.workdir`; return the exit status.
 
     Args:
         options: Sizes, seed and the working directory.
         out: Where progress and the summary are printed.
+        timings: Filled with each phase's seconds (for `bench/bench_demo.py`).
 
     Returns:
         0 when the flow completed, 1 when it did not.
@@ -188,6 +202,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> int:
     from ff_prefect_kit._dbt import run_dbt
 
     started = time.perf_counter()
+    phases = timings if timings is not None else {}
 
     def step(number: int, text: str) -> Callable[[str], None]:
         print(f"[{number}/3] {text} ...", file=out, flush=True)
@@ -231,10 +246,15 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> int:
         },
     )
     done(f"{len(built.nodes)} dbt nodes passed")
+    generation = sum(n.execution_time for n in built.nodes if ".raw_" in n.unique_id)
+    phases["synthetic data generation (dbt Python models)"] = generation
+    phases["dbt build of the marts (rest)"] = built.elapsed - generation
 
     done = step(3, "Starting Prefect and running the analytics-template flow")
+    flow_started = time.perf_counter()
     if server is not None:
         server.join()
+    phases["waiting for Prefect's local API"] = time.perf_counter() - flow_started
     flow_module = _load_example_flow(examples)
     variables = {
         "FF_DUCKDB_PATH": str(database),
@@ -255,15 +275,12 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> int:
         print(f"error: the analytics-template flow ended {state.name}: {state.message}", file=out)
         return 1
     written = state.result()
+    phases["analytics-template flow (with dbt mrt_player_valuation)"] = (
+        time.perf_counter() - flow_started - phases["waiting for Prefect's local API"]
+    )
     done(f"flow completed: {written.rows:,} player-seasons valued")
 
-    print(file=out)
-    print(f"DuckDB marts:   {database}", file=out)
-    print(
-        f"Parquet output: {written.path} ({written.rows:,} rows, {written.bytes:,} bytes)", file=out
-    )
-    print("dbt mart:       mrt_player_valuation (built from that Parquet)", file=out)
-    print(f"\nTop {options.top} players by value over replacement:", file=out)
-    _print_table(_top_players(Path(written.path), options.top), out)
-    print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.", file=out)
+    _summarise(written, database, options.top, out)
+    phases["total"] = time.perf_counter() - started
+    print(f"\nDemo finished in {phases['total']:.1f} s.", file=out)
     return 0
