@@ -9,6 +9,7 @@ time. A failed delivery is logged at ERROR with the token redacted; nothing rais
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -259,13 +260,11 @@ def install_redaction(*names: str) -> None:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    try:
+    with contextlib.suppress(Exception):  # not JSON: fall back to the header
         body = response.json()
         value = body.get("retry_after") if isinstance(body, dict) else None
         if value is not None:
             return max(float(value), 0.0)
-    except Exception:  # not JSON: fall back to the header
-        pass
     header = response.headers.get("Retry-After")
     try:
         return max(float(header), 0.0) if header is not None else None

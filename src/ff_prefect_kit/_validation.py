@@ -323,7 +323,7 @@ def _field_check(name: str, info: FieldInfo, dtype: pl.DataType) -> _Check | Non
 
 
 class _Unsupported(Exception):
-    pass
+    """A field the columnar checks cannot express exactly: Pydantic checks every row."""
 
 
 def _choices(base: Any) -> list[Any]:
