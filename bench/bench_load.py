@@ -6,30 +6,13 @@ subprocess, so its peak memory (ru_maxrss growth over the setup) is its own.
 
 from __future__ import annotations
 
-import json
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPEATS = 5
-MART_SQL = """
-CREATE TABLE mrt_bench AS
-SELECT
-    i::BIGINT AS player_id,
-    ('player_' || (i % 5000))::VARCHAR AS name,
-    (['QB', 'RB', 'WR', 'TE'])[1 + i % 4] AS position,
-    (i % 300) / 7.0 AS points,
-    (1 + i % 18)::INTEGER AS week,
-    (2000 + i % 25)::INTEGER AS season
-FROM range({rows}) t(i)
-"""
+from _common import REPEATS, ROWS_SQL, measure, report_best, rows_from_argv
 
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+MART_SQL = "CREATE TABLE mrt_bench AS " + ROWS_SQL
 
 
 def child(variant: str, db: str) -> None:
@@ -44,37 +27,18 @@ def child(variant: str, db: str) -> None:
         finally:
             con.close()
 
-    run = {"raw": raw, "kit": lambda: read_mart("mrt_bench", db)}[variant]
-    before = _peak_mb()
-    best = float("inf")
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        frame = run()
-        best = min(best, time.perf_counter() - started)
-        del frame
-    print(json.dumps({"seconds": best, "peak_mb": _peak_mb() - before}))
-
-
-def measure(variant: str, db: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", variant, str(db)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    return result
+    report_best({"raw": raw, "kit": lambda: read_mart("mrt_bench", db)}[variant])
 
 
 def main() -> None:
     import duckdb
 
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    rows = rows_from_argv()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
         with duckdb.connect(str(db)) as con:
             con.sql(MART_SQL.format(rows=rows))
-        raw, kit = measure("raw", db), measure("kit", db)
+        raw, kit = measure(__file__, "raw", db), measure(__file__, "kit", db)
     print(f"load {rows:,} rows x 6 columns (best of {REPEATS}, fresh process each)")
     print(f"  raw duckdb .pl():  {raw['seconds']:.4f} s   peak +{raw['peak_mb']:.0f} MB")
     print(f"  read_mart:         {kit['seconds']:.4f} s   peak +{kit['peak_mb']:.0f} MB")

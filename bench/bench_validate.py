@@ -8,29 +8,14 @@ subprocess, so its peak memory (ru_maxrss growth over the setup) is its own.
 from __future__ import annotations
 
 import enum
-import json
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from _common import REPEATS, ROWS_SQL, measure, report_best, rows_from_argv
 from pydantic import BaseModel, Field
 
-REPEATS = 5
-FRAME_SQL = """
-COPY (
-    SELECT
-        (i + 1)::BIGINT AS player_id,
-        ('P' || (i % 5000))::VARCHAR AS name,
-        (['QB', 'RB', 'WR', 'TE'])[1 + i % 4] AS position,
-        (i % 300) / 7.0 AS points,
-        (1 + i % 18)::INTEGER AS week,
-        (2000 + i % 25)::INTEGER AS season
-    FROM range({rows}) t(i)
-) TO '{path}' (FORMAT parquet)
-"""
+FRAME_SQL = "COPY (" + ROWS_SQL + ") TO '{path}' (FORMAT parquet)"
 
 
 class Position(enum.Enum):
@@ -47,10 +32,6 @@ class PlayerWeek(BaseModel):
     points: float = Field(ge=0, le=100)
     week: int = Field(ge=1, le=18)
     season: int = Field(ge=1999, le=2100)
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _hand_written(df: object) -> object:
@@ -89,36 +70,17 @@ def child(variant: str, path: str) -> None:
         "kit": lambda: validate_frame(df, PlayerWeek),
         "pydantic": lambda: adapter.validate_python(df.to_dicts()),
     }
-    repeats = 1 if variant == "pydantic" else REPEATS
-    before = _peak_mb()
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = runs[variant]()
-        best = min(best, time.perf_counter() - started)
-        del result
-    print(json.dumps({"seconds": best, "peak_mb": _peak_mb() - before}))
-
-
-def measure(variant: str, path: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", variant, str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    return result
+    report_best(runs[variant], repeats=1 if variant == "pydantic" else REPEATS)
 
 
 def main() -> None:
     import duckdb
 
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    rows = rows_from_argv()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "frame.parquet"
         duckdb.sql(FRAME_SQL.format(rows=rows, path=path))
-        polars, kit, pyd = (measure(v, path) for v in ("polars", "kit", "pydantic"))
+        polars, kit, pyd = (measure(__file__, v, path) for v in ("polars", "kit", "pydantic"))
     print(f"validate {rows:,} rows x 6 fields (best of {REPEATS}; Pydantic once)")
     for label, r in (
         ("hand-written polars", polars),

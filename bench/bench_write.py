@@ -8,31 +8,13 @@ subprocess, so its peak memory (ru_maxrss growth over the setup) is its own.
 
 from __future__ import annotations
 
-import json
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPEATS = 5
-FRAME_SQL = """
-COPY (
-    SELECT
-        (i + 1)::BIGINT AS player_id,
-        ('P' || (i % 5000))::VARCHAR AS name,
-        (['QB', 'RB', 'WR', 'TE'])[1 + i % 4] AS position,
-        (i % 300) / 7.0 AS points,
-        (1 + i % 18)::INTEGER AS week,
-        (2000 + i % 25)::INTEGER AS season
-    FROM range({rows}) t(i)
-) TO '{path}' (FORMAT parquet)
-"""
+from _common import REPEATS, ROWS_SQL, measure, report_best, rows_from_argv
 
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+FRAME_SQL = "COPY (" + ROWS_SQL + ") TO '{path}' (FORMAT parquet)"
 
 
 def child(variant: str, source: str, out_dir: str) -> None:
@@ -49,34 +31,17 @@ def child(variant: str, source: str, out_dir: str) -> None:
             df, target, root=out_dir, compression="zstd", artifact=False
         ),
     }
-    before = _peak_mb()
-    best = float("inf")
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        runs[variant]()
-        best = min(best, time.perf_counter() - started)
-    print(json.dumps({"seconds": best, "peak_mb": _peak_mb() - before}))
-
-
-def measure(variant: str, source: Path, out_dir: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", variant, str(source), str(out_dir)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    return result
+    report_best(runs[variant])
 
 
 def main() -> None:
     import duckdb
 
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    rows = rows_from_argv()
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "source.parquet"
         duckdb.sql(FRAME_SQL.format(rows=rows, path=source))
-        plain, kit = measure("plain", source, Path(tmp)), measure("kit", source, Path(tmp))
+        plain, kit = (measure(__file__, v, source, tmp) for v in ("plain", "kit"))
     print(f"write {rows:,} rows x 6 columns, zstd (best of {REPEATS}, fresh process each)")
     print(f"  df.write_parquet:      {plain['seconds']:.4f} s   peak +{plain['peak_mb']:.0f} MB")
     print(f"  write_parquet_atomic:  {kit['seconds']:.4f} s   peak +{kit['peak_mb']:.0f} MB")
