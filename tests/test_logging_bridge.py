@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 
-import pytest
 from prefect import flow
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-from prefect.logging.handlers import APILogHandler
 
 from ff_prefect_kit import analytics_task, bridge_logger, monitored_flow
 from ff_prefect_kit._logging import RunLogBridge
+from ff_prefect_kit.testing import HarnessHandle
 
 logger = logging.getLogger(__name__)
-
-
-def _run_log_messages(flow_run_id: uuid.UUID) -> list[str]:
-    """The messages the API holds for a flow run, once the log worker has drained."""
-    APILogHandler().flush()
-    with get_client(sync_client=True) as client:
-        deadline = time.monotonic() + 10
-        while True:
-            logs = client.read_logs(
-                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
-            )
-            messages = [log.message for log in logs]
-            if any("finished" in m for m in messages) or time.monotonic() > deadline:
-                return messages
-            time.sleep(0.05)  # polling the API until the log batch lands, not a test delay
 
 
 def test_bridge_is_idempotent() -> None:
@@ -58,8 +39,7 @@ def test_prefect_loggers_are_left_alone() -> None:
     assert not any(isinstance(h, RunLogBridge) for h in handlers)
 
 
-@pytest.mark.usefixtures("prefect_test_harness")
-def test_task_module_info_line_reaches_the_run_logs() -> None:
+def test_task_module_info_line_reaches_the_run_logs(prefect_test_harness: HarnessHandle) -> None:
     """An INFO line from the task module's logger is stored with the flow run in the API."""
     marker = f"valued {uuid.uuid4().hex}"
 
@@ -72,14 +52,12 @@ def test_task_module_info_line_reaches_the_run_logs() -> None:
     def nightly() -> int:
         return value_players()
 
-    state = nightly(return_state=True)
-    messages = _run_log_messages(state.state_details.flow_run_id)
+    messages = prefect_test_harness.run_record(nightly(return_state=True)).logs
     assert messages.count(marker) == 1
     assert any(m.startswith("Task 'value_players' finished in") for m in messages)
 
 
-@pytest.mark.usefixtures("prefect_test_harness")
-def test_nested_bridged_loggers_ship_a_record_once() -> None:
+def test_nested_bridged_loggers_ship_a_record_once(prefect_test_harness: HarnessHandle) -> None:
     """A record passing two bridged loggers (parent and child) is stored once."""
     parent = f"tests.nested{uuid.uuid4().hex}"
     child = logging.getLogger(f"{parent}.child")
@@ -93,5 +71,4 @@ def test_nested_bridged_loggers_ship_a_record_once() -> None:
         logging.getLogger("ff_prefect_kit").info("Task 'x' finished")
 
     bridge_logger("ff_prefect_kit")
-    state = nightly(return_state=True)
-    assert _run_log_messages(state.state_details.flow_run_id).count(marker) == 1
+    assert prefect_test_harness.run_record(nightly(return_state=True)).logs.count(marker) == 1
