@@ -15,6 +15,21 @@ settings.register_profile("kit", deadline=None)
 settings.load_profile("kit")
 
 
+class FakeTime:
+    """A monotonic clock that moves only when code sleeps on it: tests never really wait."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 class RecordingSink:
     """An alert sink that keeps what it is sent: the kit's own seam, not a mock."""
 

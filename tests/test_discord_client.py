@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from tests.conftest import FakeTime
 
 from ff_prefect_kit import Alert, ConfigError, DiscordClient, Severity
 from ff_prefect_kit._discord import install_redaction, redact, validate_webhook_url
@@ -15,21 +16,6 @@ from ff_prefect_kit._discord import install_redaction, redact, validate_webhook_
 TOKEN = "s3cr3t-T0ken_value"
 URL = f"https://discord.com/api/webhooks/123456789012345678/{TOKEN}"
 ALERT = Alert(Severity.FAILURE, "nightly failed", "boom")
-
-
-class FakeTime:
-    """A clock that only moves when the client sleeps or a request takes time."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 Answer = Callable[[httpx.Request], httpx.Response]

@@ -11,6 +11,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.logging.handlers import APILogHandler
+from tests.conftest import FakeTime
 
 from ff_prefect_kit import (
     AlertThrottle,
@@ -22,21 +23,6 @@ from ff_prefect_kit import (
 from ff_prefect_kit.testing import DiscordCapture, capture_discord
 
 pytestmark = pytest.mark.usefixtures("prefect_test_harness", "no_retry_delays")
-
-
-class FakeTime:
-    """A monotonic clock that moves only when the client sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def _client(discord: DiscordCapture, time: FakeTime, **options: Any) -> DiscordClient:
