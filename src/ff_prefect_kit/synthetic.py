@@ -20,6 +20,7 @@ is identical on every platform and Polars version.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ __all__ = [
     "build_mart",
     "build_synthetic_marts",
     "generate_raw",
+    "generate_raw_once",
     "scoring_rules",
 ]
 
@@ -543,6 +545,18 @@ def generate_raw(
         .select("gsis_id", "player_id", "display_name", "position", "current_team")
     )
     return SyntheticRaw(player_week_stats=player_week_stats, players=crosswalk)
+
+
+@functools.lru_cache(maxsize=1)
+def generate_raw_once(*, seasons: int, players: int, seed: int) -> SyntheticRaw:
+    """`generate_raw`, remembered for the last sizes and seed asked for.
+
+    The example project's two raw dbt Python models ask for the same frames in one
+    dbt build; this generates them once per process instead of once per model. (dbt
+    reads each model's `dbt.config.get(...)` calls from the model's own source, so
+    the models keep those calls and pass the values here.)
+    """
+    return generate_raw(seasons=seasons, players=players, seed=seed)
 
 
 def build_mart(raw: SyntheticRaw, rules: pl.DataFrame | None = None) -> pl.DataFrame:
