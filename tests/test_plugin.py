@@ -159,3 +159,36 @@ def test_each_xdist_worker_gets_its_own_server(
     urls = {path.stem: path.read_text() for path in tmp_path.glob("gw*.url")}
     assert sorted(urls) == ["gw0", "gw1"]
     assert urls["gw0"] != urls["gw1"]
+
+
+KEPT_DATABASE_TESTS = """
+from ff_prefect_kit import monitored_flow
+
+
+@monitored_flow
+def hello() -> str:
+    return "hi"
+
+
+def test_flow(prefect_test_harness):
+    assert hello() == "hi"
+"""
+
+
+def test_later_sessions_start_from_the_database_the_first_one_kept(
+    pytester: pytest.Pytester,
+) -> None:
+    """The migrated database is kept in pytest's cache, and the next session runs on a copy."""
+    import sqlite3
+    from contextlib import closing
+
+    import prefect
+
+    pytester.makepyfile(test_kept=KEPT_DATABASE_TESTS)
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    kept = pytester.path / ".pytest_cache/d/ff-prefect-kit" / f"prefect-{prefect.__version__}.db"
+    with closing(sqlite3.connect(kept)) as db:
+        assert db.execute("select count(*) from alembic_version").fetchone() == (1,)
+    before = kept.read_bytes()
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    assert kept.read_bytes() == before, "the second session changed the kept database"
