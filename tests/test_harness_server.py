@@ -14,12 +14,16 @@ from uuid import uuid4
 
 import pytest
 
+from ff_prefect_kit.testing._harness import _keep
 from ff_prefect_kit.testing._server import (
     RetryBusyDatabase,
     _start_from,
     database_path,
+    database_template,
+    harness_server_class,
     install_prompt_recorder,
     keep_database,
+    sqlite_busy,
 )
 
 Message = dict[str, Any]
@@ -174,8 +178,39 @@ def _event(name: str, orchestration: str = "client") -> SimpleNamespace:
     return SimpleNamespace(data=event.model_dump_json())
 
 
+def _bulk_recording() -> bool:
+    from prefect.server.services import task_run_recorder
+
+    return hasattr(task_run_recorder, "record_bulk_task_run_events")
+
+
+needs_bulk_recording = pytest.mark.skipif(
+    not _bulk_recording(), reason="Prefect before 3.7 records task-run events one by one"
+)
+
+
+@pytest.mark.skipif(_bulk_recording(), reason="this Prefect records task-run events in bulk")
+def test_older_prefect_keeps_its_own_recorder() -> None:
+    """Where Prefect has no bulk writer, its own recorder stays in place."""
+    assert install_prompt_recorder() is False
+
+
+def _locked() -> Exception:
+    """What SQLAlchemy raises when SQLite refuses a write: the database is locked."""
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError(
+        "INSERT INTO task_run ...", {}, sqlite3.OperationalError("database is locked")
+    )
+
+
 def _recorded(
-    monkeypatch: pytest.MonkeyPatch, *messages: Any, settle: float = 0.1, failures: int = 0
+    monkeypatch: pytest.MonkeyPatch,
+    *messages: Any,
+    settle: float = 0.1,
+    failures: int = 0,
+    error: Callable[[], Exception] = lambda: RuntimeError("disk I/O error"),
+    max_retries: int = 5,
 ) -> list[list[str]]:
     """Feed `messages` to the prompt recorder; the batches it wrote, by event name."""
     from prefect.server.services import task_run_recorder
@@ -185,14 +220,17 @@ def _recorded(
     async def record(events: list[Any]) -> None:
         batches.append([e.event for e in events])
         if len(batches) <= failures:
-            raise RuntimeError("database is locked")
+            raise error()
 
     monkeypatch.setattr(task_run_recorder, "record_bulk_task_run_events", record)
     monkeypatch.setattr(task_run_recorder, "consumer", task_run_recorder.consumer)
     assert install_prompt_recorder(gather=0.01)
 
     async def run() -> None:
-        async with task_run_recorder.consumer(write_batch_size=1, flush_every=5) as handle:
+        recorder = task_run_recorder.consumer(
+            write_batch_size=1, flush_every=5, max_persist_retries=max_retries
+        )
+        async with recorder as handle:
             for message in messages:
                 await handle(message)
             await asyncio.sleep(settle)
@@ -204,11 +242,13 @@ def _recorded(
 BURST = ("prefect.task-run.Pending", "prefect.task-run.Running", "prefect.task-run.Completed")
 
 
+@needs_bulk_recording
 def test_prompt_recorder_writes_a_burst_in_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     """Task-run events arriving together are recorded by one call."""
     assert _recorded(monkeypatch, *map(_event, BURST)) == [list(BURST)]
 
 
+@needs_bulk_recording
 def test_prompt_recorder_takes_only_client_task_run_events(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -218,12 +258,45 @@ def test_prompt_recorder_takes_only_client_task_run_events(
     assert _recorded(monkeypatch, flow_run, server_side) == []
 
 
+@needs_bulk_recording
 def test_prompt_recorder_retries_a_failed_write(monkeypatch: pytest.MonkeyPatch) -> None:
     """A batch whose write failed is written again, with nothing lost."""
     done = "prefect.task-run.Completed"
     assert _recorded(monkeypatch, _event(done), failures=1) == [[done], [done]]
 
 
+@needs_bulk_recording
+def test_prompt_recorder_drops_events_that_keep_failing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After `max_persist_retries` failed writes an event is given up, as in Prefect."""
+    done = "prefect.task-run.Completed"
+    batches = _recorded(monkeypatch, _event(done), failures=10, max_retries=1, settle=0.3)
+    assert batches == [[done], [done]]
+
+
+@needs_bulk_recording
+def test_prompt_recorder_waits_out_a_busy_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes refused by SQLite's lock do not count against the retries."""
+    done = "prefect.task-run.Completed"
+    batches = _recorded(
+        monkeypatch, _event(done), failures=3, error=_locked, max_retries=1, settle=0.5
+    )
+    assert batches == [[done]] * 4
+
+
+@pytest.mark.parametrize(
+    ("error", "busy"),
+    [
+        (_locked, True),
+        (lambda: RuntimeError("database is locked"), False),
+        (lambda: __import__("sqlalchemy.exc").exc.NoResultFound("no row"), False),
+    ],
+)
+def test_only_sqlite_lock_errors_count_as_busy(error: Callable[[], Exception], busy: bool) -> None:
+    """SQLite's lock is busy; an error that would fail again is not."""
+    assert sqlite_busy(error()) is busy
+
+
+@needs_bulk_recording
 def test_prompt_recorder_writes_what_is_pending_when_it_stops(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -276,3 +349,69 @@ def test_an_existing_database_is_never_replaced(tmp_path: Path) -> None:
     database.write_bytes(b"in use")
     _start_from(template, database)
     assert database.read_bytes() == b"in use"
+
+
+def test_a_damaged_kept_database_is_removed_not_copied(tmp_path: Path) -> None:
+    """A kept copy SQLite cannot read is dropped, and the server migrates a new one."""
+    template = tmp_path / "kept.db"
+    template.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    database = tmp_path / "server.db"
+    _start_from(template, database)
+    assert not template.exists()
+    assert not database.exists()
+
+
+def test_keeping_a_database_removes_other_releases_copies(tmp_path: Path) -> None:
+    """Only the copy for the installed Prefect stays in the cache folder."""
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
+
+    live = tmp_path / "live.db"
+    _database(live).close()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "prefect-3.0.0-000000000000.db").write_bytes(b"old")
+    template = database_template(cache)
+    with temporary_settings(
+        {PREFECT_SERVER_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{live}"}
+    ):
+        keep_database(template)
+    assert [p.name for p in cache.iterdir()] == [template.name]
+
+
+def test_the_kept_database_is_named_by_release_and_migrations(tmp_path: Path) -> None:
+    """The name carries Prefect's version and a digest of its migrations."""
+    import prefect
+
+    name = database_template(tmp_path).name
+    assert name.startswith(f"prefect-{prefect.__version__}-")
+    assert name == database_template(tmp_path).name
+
+
+def test_an_unwritable_cache_costs_only_time(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cache folder that cannot be created is reported and the session goes on."""
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
+
+    live = tmp_path / "live.db"
+    _database(live).close()
+    (tmp_path / "not-a-folder").write_text("")
+    template = tmp_path / "not-a-folder" / "prefect.db"
+    with temporary_settings(
+        {PREFECT_SERVER_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{live}"}
+    ):
+        _keep(template)
+    assert "could not keep the migrated database" in caplog.text
+
+
+def test_a_stopped_harness_server_is_not_the_default_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After the session, Prefect's default server of the process is not the harness's."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    monkeypatch.setattr(SubprocessASGIServer, "_instances", {})
+    server = harness_server_class()()  # Prefect before 3.7 registers it under port None
+    server.port = 8123  # then picks a port when it starts
+    server.stop()
+    assert None not in SubprocessASGIServer._instances

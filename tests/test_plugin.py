@@ -186,7 +186,8 @@ def test_later_sessions_start_from_the_database_the_first_one_kept(
 
     pytester.makepyfile(test_kept=KEPT_DATABASE_TESTS)
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
-    kept = pytester.path / ".pytest_cache/d/ff-prefect-kit" / f"prefect-{prefect.__version__}.db"
+    [kept] = (pytester.path / ".pytest_cache/d/ff-prefect-kit").glob("prefect-*.db")
+    assert kept.name.startswith(f"prefect-{prefect.__version__}-")
     with closing(sqlite3.connect(kept)) as db:
         assert db.execute("select count(*) from alembic_version").fetchone() == (1,)
     before = kept.read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -17,6 +18,8 @@ from ff_prefect_kit.testing._records import RunRecord, run_record
 __all__ = ["HarnessHandle", "no_retry_delays", "prefect_harness"]
 
 DEFAULT_STARTUP_TIMEOUT = 180.0
+
+_log = logging.getLogger("ff_prefect_kit.testing")
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def prefect_harness(
 
     The server is Prefect's own app, tuned for speed: a request that meets
     SQLite's lock is retried inside the server after milliseconds (Prefect's client
-    waits ~2 s), task-run events are written in batches, and the services no flow
+    waits ~2 s), task-run events are written in batches (Prefect 3.7+), and the services no flow
     test uses (automations, the event store) are off. The client skips the CSRF
     token request and gets a one-certificate CA file for the plain-HTTP loopback
     API, so that it does not load the whole CA bundle for every flow run.
@@ -70,19 +73,17 @@ def prefect_harness(
     Yields:
         A handle with the API's URL and the temporary home.
     """
-    import prefect
     import prefect.testing.utilities
     from prefect.settings import PREFECT_API_URL, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    from ff_prefect_kit.testing._server import harness_server_class, keep_database
+    from ff_prefect_kit.testing._server import database_template, harness_server_class
 
-    home = Path(tempfile.mkdtemp(prefix="ff-prefect-kit-"))
-    updates = {**_harness_settings(home), **(settings or {})}
-    template = None
-    if database_cache is not None:
-        template = Path(database_cache) / f"prefect-{prefect.__version__}.db"
+    home = None
     try:
+        home = Path(tempfile.mkdtemp(prefix="ff-prefect-kit-"))
+        updates = {**_harness_settings(home), **(settings or {})}
+        template = None if database_cache is None else database_template(Path(database_cache))
         with ExitStack() as stack:
             stack.enter_context(temporary_settings(updates=updates))
             # Prefect's harness, serving the kit's app: only the server class differs.
@@ -92,10 +93,23 @@ def prefect_harness(
                 harness = prefect_test_harness(server_startup_timeout=int(startup_timeout))
                 stack.enter_context(harness)
             if template is not None and not template.exists():
-                keep_database(template)
+                _keep(template)
             yield HarnessHandle(api_url=str(PREFECT_API_URL.value()), home=home)
     finally:
-        shutil.rmtree(home, ignore_errors=True)
+        if home is not None:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _keep(template: Path) -> None:
+    """Keep the database for later sessions; a cache that cannot be written costs only time."""
+    import sqlite3
+
+    from ff_prefect_kit.testing._server import keep_database
+
+    try:
+        keep_database(template)
+    except (OSError, sqlite3.Error) as error:
+        _log.warning("could not keep the migrated database in %s: %s", template.parent, error)
 
 
 def _harness_settings(home: Path) -> dict[Any, Any]:

@@ -32,9 +32,11 @@ __all__ = [
     "RetryBusyDatabase",
     "create_app",
     "database_path",
+    "database_template",
     "harness_server_class",
     "install_prompt_recorder",
     "keep_database",
+    "sqlite_busy",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -152,6 +154,96 @@ def _replay(first: Message, receive: Receive) -> Receive:
     return replay
 
 
+class _PromptRecorder:
+    """Task-run events, written in one batch per burst of arrivals.
+
+    Args:
+        record: Prefect's bulk writer of task-run events.
+        parse: Turns a message's data into an event.
+        gather: Seconds to collect events after the first one before writing.
+        batch_size: Most events written at once.
+        max_retries: Failed writes an event survives (a busy database is not counted).
+    """
+
+    def __init__(
+        self,
+        record: Callable[[list[Any]], Awaitable[None]],
+        parse: Callable[[Any], Any],
+        gather: float,
+        batch_size: int,
+        max_retries: int,
+    ) -> None:
+        self.record = record
+        self.parse = parse
+        self.gather = gather
+        self.batch_size = batch_size
+        self.max_retries = max_retries
+        self.pending: list[tuple[Any, int]] = []
+        self.arrived = asyncio.Event()
+        self.stopping = False
+
+    async def handle(self, message: Any) -> None:
+        """Take one message from the event stream; keep it if Prefect's recorder would."""
+        event = self.parse(message.data)
+        if not event.event.startswith("prefect.task-run"):
+            return
+        if event.resource.get("prefect.orchestration") != "client":
+            return
+        self.pending.append((event, 0))
+        self.arrived.set()
+
+    async def write(self) -> bool:
+        """Write the oldest pending events; put them back if that fails."""
+        batch = self.pending[: self.batch_size]
+        del self.pending[: len(batch)]
+        try:
+            await self.record([event for event, _ in batch])
+        # Database drivers can report a lost connection as CancelledError.
+        except (Exception, asyncio.CancelledError) as error:
+            # A busy database is no fault of the events: they wait for their turn.
+            busy = sqlite_busy(error)
+            kept = [(e, n if busy else n + 1) for e, n in batch if busy or n < self.max_retries]
+            self.pending[:0] = kept
+            _log.warning(
+                "recording %d task-run events failed (%r); %d kept for another try",
+                len(batch),
+                error,
+                len(kept),
+            )
+            if self.stopping and isinstance(error, asyncio.CancelledError):
+                raise
+            return False
+        return True
+
+    async def run(self) -> None:
+        """Write each burst `gather` seconds after it starts, until stopped."""
+        delay = self.gather
+        while True:
+            try:
+                await self.arrived.wait()
+                await asyncio.sleep(delay)
+                self.arrived.clear()
+                written = await self.write()
+            except asyncio.CancelledError:
+                if self.stopping:
+                    return
+                written = False
+            # After a failed write, wait longer each time, up to a second.
+            delay = self.gather if written else min(2 * delay, 1.0)
+            if self.pending:
+                self.arrived.set()
+
+    async def stop(self, runner: asyncio.Task[None]) -> None:
+        """Stop `runner`, then write what is still pending."""
+        self.stopping = True
+        runner.cancel()
+        await asyncio.wait([runner])
+        while self.pending and await self.write():
+            pass
+        if self.pending:
+            _log.error("%d task-run events were not recorded at shutdown", len(self.pending))
+
+
 def install_prompt_recorder(gather: float = RECORDER_GATHER) -> bool:
     """Make Prefect's task-run recorder write each burst of events in one batch.
 
@@ -178,62 +270,44 @@ def install_prompt_recorder(gather: float = RECORDER_GATHER) -> bool:
         # Same signature as Prefect's consumer. `flush_every` has no use here: a burst
         # is written `gather` seconds after it starts. `write_batch_size` defaults to
         # one event per write, the very cost this avoids, so it is only a lower bound.
-        pending: list[tuple[ReceivedEvent, int]] = []
-        arrived = asyncio.Event()
-
-        async def write() -> None:
-            batch = pending[: max(write_batch_size, 1000)]
-            del pending[: len(batch)]
-            try:
-                await record([event for event, _ in batch])
-            except Exception:
-                kept = [(event, tries + 1) for event, tries in batch if tries < max_persist_retries]
-                pending[:0] = kept
-                _log.exception(
-                    "recording %d task-run events failed; %d kept for another try",
-                    len(batch),
-                    len(kept),
-                )
-
-        async def writer() -> None:
-            while True:
-                await arrived.wait()
-                await asyncio.sleep(gather)
-                arrived.clear()
-                await write()
-                if pending:
-                    arrived.set()
-
-        async def handle(message: Any) -> None:
-            event = ReceivedEvent.model_validate_json(message.data)
-            # The same events Prefect's own recorder takes.
-            if not event.event.startswith("prefect.task-run"):
-                return
-            if event.resource.get("prefect.orchestration") != "client":
-                return
-            pending.append((event, 0))
-            arrived.set()
-
-        task = asyncio.create_task(writer())
+        recorder = _PromptRecorder(
+            record,
+            ReceivedEvent.model_validate_json,
+            gather,
+            batch_size=max(write_batch_size, 1000),
+            max_retries=max_persist_retries,
+        )
+        runner = asyncio.create_task(recorder.run())
         try:
-            yield handle
+            yield recorder.handle
         finally:
-            task.cancel()
-            await asyncio.wait([task])
-            if pending:
-                await write()
+            await recorder.stop(runner)
 
     task_run_recorder.consumer = consumer
     return True
 
 
+def sqlite_busy(error: BaseException) -> bool:
+    """Whether `error` is SQLite refusing a write because another one holds the lock.
+
+    Narrower than Prefect's own test for errors a client may retry, which also
+    takes errors that fail the same way every time.
+    """
+    import sqlite3
+
+    original = getattr(error, "orig", None)
+    if not isinstance(original, sqlite3.OperationalError):
+        return False
+    name = getattr(original, "sqlite_errorname", None)
+    return name in {"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT"} or "database is locked" in str(original)
+
+
 def create_app() -> ASGIApp:
     """Build the harness's API app (the uvicorn factory the harness server runs)."""
     from prefect.server.api.server import create_app as create_prefect_app
-    from prefect.server.api.server import is_client_retryable_exception
 
     install_prompt_recorder()
-    return RetryBusyDatabase(create_prefect_app(), retryable=is_client_retryable_exception)
+    return RetryBusyDatabase(create_prefect_app(), retryable=sqlite_busy)
 
 
 def database_path() -> Path | None:
@@ -247,10 +321,32 @@ def database_path() -> Path | None:
     return Path(url.removeprefix(prefix))
 
 
+def database_template(folder: Path) -> Path:
+    """Where in `folder` the migrated database of the installed Prefect is kept.
+
+    Named by Prefect's release and its SQLite migrations, so that neither a new
+    release nor a development install with new migrations starts from a stale copy.
+    """
+    import hashlib
+
+    import prefect
+    import prefect.server.database
+
+    versions = Path(prefect.server.database.__file__).parent / "_migrations" / "versions" / "sqlite"
+    names = sorted(p.name for p in versions.glob("*.py")) if versions.is_dir() else []
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
+    return folder / f"prefect-{prefect.__version__}-{digest}.db"
+
+
 def keep_database(template: Path) -> None:
     """Copy the current SQLite database to `template`, consistently and atomically.
 
     Uses SQLite's backup API, so a running server's write-ahead log is included.
+    Copies kept for other Prefect releases in the same folder are removed.
+
+    Raises:
+        OSError: The folder cannot be written.
+        sqlite3.Error: The database could not be read.
     """
     import sqlite3
     import tempfile
@@ -266,18 +362,42 @@ def keep_database(template: Path) -> None:
             src.backup(dst)
             # One self-contained file, so that a plain file copy of it is whole.
             dst.execute("PRAGMA journal_mode = DELETE")
+        with open(partial, "rb") as written:
+            os.fsync(written.fileno())
         os.replace(partial, template)
     finally:
         Path(partial).unlink(missing_ok=True)
+    for other in template.parent.glob("prefect-*.db"):
+        if other != template:
+            other.unlink(missing_ok=True)
+
+
+def _sound(database: Path) -> bool:
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            return bool(db.execute("PRAGMA quick_check").fetchone() == ("ok",))
+    except sqlite3.Error:
+        return False
 
 
 def _start_from(template: Path | None, database: Path | None) -> None:
-    """Copy `template` to a database file that does not exist yet."""
+    """Copy `template` to a database file that does not exist yet.
+
+    A kept copy that SQLite finds damaged is removed; the server then migrates a
+    new database, and the session keeps that one instead.
+    """
     if template is None or database is None:
         return
-    if template.exists() and not database.exists():
-        # Alembic finds the copy at its head revision and skips the migrations.
-        shutil.copyfile(template, database)
+    if not template.exists() or database.exists():
+        return
+    if not _sound(template):
+        _log.warning("removing the damaged kept database %s", template)
+        template.unlink(missing_ok=True)
+        return
+    # Alembic finds the copy at its head revision and skips the migrations.
+    shutil.copyfile(template, database)
 
 
 def harness_server_class(template: Path | None = None) -> type[Any]:
@@ -291,6 +411,13 @@ def harness_server_class(template: Path | None = None) -> type[Any]:
     from prefect.settings import get_current_settings
 
     class HarnessServer(SubprocessASGIServer):
+        def stop(self) -> None:
+            super().stop()
+            # Prefect before 3.7 leaves its default (port None) entry behind; a later
+            # ephemeral server in this process must not be this one.
+            if self._instances.get(None) is self:
+                del self._instances[None]
+
         def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
             _start_from(template, database_path())
             return subprocess.Popen(
