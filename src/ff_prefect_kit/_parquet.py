@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ff_prefect_kit._errors import OutputPathError, ParquetWriteError
+from ff_prefect_kit._fsync import fsync_directory, fsync_file
 from ff_prefect_kit._logging import kit_logger
 
 if TYPE_CHECKING:
@@ -130,13 +131,13 @@ def write_parquet_atomic(
         # Polars writes (and flushes) the file by path, off the GIL; fsync then makes
         # its bytes durable before the rename can expose them.
         frame.write_parquet(tmp, compression=compression)  # type: ignore[arg-type]
-        _fsync_file(tmp)
+        fsync_file(tmp)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
     copy = _keep_history(target) if history else None
     result = ParquetWriteResult(target, frame.height, target.stat().st_size, copy)
     kit_logger.info("Wrote %s rows (%s bytes) to %s", f"{result.rows:,}", result.bytes, target)
@@ -205,27 +206,6 @@ def models_to_frame(models: Sequence[BaseModel]) -> pl.DataFrame:
     if frame.width == 0:
         return as_json.select(order)
     return frame.with_columns(as_json.select(odd)).select(order)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; some platforms cannot open a directory.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _keep_history(target: Path) -> Path:

@@ -28,6 +28,8 @@ from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
+from ff_prefect_kit._fsync import fsync_directory, fsync_file
+
 __all__ = [
     "RetryBusyDatabase",
     "create_app",
@@ -90,10 +92,10 @@ class RetryBusyDatabase:
         if first is not None:  # the client went away before sending its body
             await self.app(scope, _replay(first, receive), send)
             return
+        request = {"type": "http.request", "body": body, "more_body": False}
         give_up = time.monotonic() + self.deadline
         while True:
             attempt = _Attempt(send, hold_503=time.monotonic() < give_up)
-            request = {"type": "http.request", "body": body, "more_body": False}
             try:
                 # Starlette's routing writes into the scope; each attempt gets a copy.
                 await self.app(dict(scope), _replay(request, receive), attempt)
@@ -238,10 +240,10 @@ class _PromptRecorder:
         self.stopping = True
         runner.cancel()
         await asyncio.wait([runner])
-        while self.pending and await self.write():
-            pass
-        if self.pending:
-            _log.error("%d task-run events were not recorded at shutdown", len(self.pending))
+        while self.pending:
+            if not await self.write():
+                _log.error("%d task-run events were not recorded at shutdown", len(self.pending))
+                return
 
 
 def install_prompt_recorder(gather: float = RECORDER_GATHER) -> bool:
@@ -362,11 +364,11 @@ def keep_database(template: Path) -> None:
             src.backup(dst)
             # One self-contained file, so that a plain file copy of it is whole.
             dst.execute("PRAGMA journal_mode = DELETE")
-        with open(partial, "rb") as written:
-            os.fsync(written.fileno())
+        fsync_file(partial)
         os.replace(partial, template)
     finally:
         Path(partial).unlink(missing_ok=True)
+    fsync_directory(template.parent)
     for other in template.parent.glob("prefect-*.db"):
         if other != template:
             other.unlink(missing_ok=True)
