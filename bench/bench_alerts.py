@@ -18,7 +18,8 @@ import time
 
 import httpx
 
-from ff_prefect_kit import Alert, DiscordClient, Severity, monitored_flow
+from ff_prefect_kit import Severity, monitored_flow
+from ff_prefect_kit.alerts import Alert, DiscordClient
 from ff_prefect_kit.testing import prefect_harness
 
 TARGET_MS = 50.0

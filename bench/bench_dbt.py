@@ -1,4 +1,4 @@
-"""`run_dbt` in-process (dbtRunner) vs as a subprocess (the dbt CLI), in one run.
+"""`run_dbt_models` in-process (dbtRunner) vs as a subprocess (the dbt CLI), in one run.
 
 Usage: uv run python bench/bench_dbt.py [--repeat N] [--selector SELECTOR]
 
@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ff_prefect_kit import run_dbt
+from ff_prefect_kit import run_dbt_models
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "dbt_project"
 
@@ -37,13 +37,13 @@ def main() -> None:
         }
 
         started = time.perf_counter()
-        build = run_dbt("+mrt_fantasy_actuals_weekly", **options)  # type: ignore[arg-type]
+        build = run_dbt_models.fn("+mrt_fantasy_actuals_weekly", **options)  # type: ignore[arg-type]
         first = time.perf_counter() - started
         print(f"first in-process build ({len(build.nodes)} nodes, imports + parse): {first:.2f} s")
 
         def timed(command: list[str] | None) -> float:
             begun = time.perf_counter()
-            run_dbt(args.selector, command=command, **options)  # type: ignore[arg-type]
+            run_dbt_models.fn(args.selector, command=command, **options)  # type: ignore[arg-type]
             return time.perf_counter() - begun
 
         in_process = [timed(None) for _ in range(args.repeat)]

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 started = time.perf_counter()
-from ff_prefect_kit._cli import embedded_defaults  # noqa: E402
-from ff_prefect_kit._demo import DemoOptions, run_demo  # noqa: E402
+from ff_prefect_kit.cli._demo import DemoOptions, run_demo  # noqa: E402
+from ff_prefect_kit.cli._main import embedded_defaults  # noqa: E402
 
 IMPORTED = time.perf_counter() - started
 

@@ -1,4 +1,4 @@
-"""Benchmark `read_mart` against raw DuckDB `.pl()` on a 1M-row synthetic mart.
+"""Benchmark `load_dbt_mart` against raw DuckDB `.pl()` on a 1M-row synthetic mart.
 
 Run: `uv run python bench/bench_load.py [rows]`. Each variant runs in a fresh
 subprocess, so its peak memory (ru_maxrss growth over the setup) is its own.
@@ -18,7 +18,7 @@ MART_SQL = "CREATE TABLE mrt_bench AS " + ROWS_SQL
 def child(variant: str, db: str) -> None:
     import duckdb
 
-    from ff_prefect_kit import read_mart
+    from ff_prefect_kit import load_dbt_mart
 
     def raw() -> object:
         con = duckdb.connect(db, read_only=True)
@@ -27,7 +27,7 @@ def child(variant: str, db: str) -> None:
         finally:
             con.close()
 
-    report_best({"raw": raw, "kit": lambda: read_mart("mrt_bench", db)}[variant])
+    report_best({"raw": raw, "kit": lambda: load_dbt_mart.fn("mrt_bench", db)}[variant])
 
 
 def main() -> None:
@@ -41,7 +41,7 @@ def main() -> None:
         raw, kit = measure(__file__, "raw", db), measure(__file__, "kit", db)
     print(f"load {rows:,} rows x 6 columns (best of {REPEATS}, fresh process each)")
     print(f"  raw duckdb .pl():  {raw['seconds']:.4f} s   peak +{raw['peak_mb']:.0f} MB")
-    print(f"  read_mart:         {kit['seconds']:.4f} s   peak +{kit['peak_mb']:.0f} MB")
+    print(f"  load_dbt_mart:         {kit['seconds']:.4f} s   peak +{kit['peak_mb']:.0f} MB")
     print(f"  ratio kit / raw:   {kit['seconds'] / raw['seconds']:.2f}x  (target <= 1.2x)")
 
 

@@ -67,7 +67,7 @@ def child(variant: str, path: str) -> None:
     adapter = TypeAdapter(list[PlayerWeek])
     runs = {
         "polars": lambda: _hand_written(df),
-        "kit": lambda: validate_frame(df, PlayerWeek),
+        "kit": lambda: validate_frame.fn(df, PlayerWeek),
         "pydantic": lambda: adapter.validate_python(df.to_dicts()),
     }
     report_best(runs[variant], repeats=1 if variant == "pydantic" else REPEATS)

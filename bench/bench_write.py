@@ -1,4 +1,4 @@
-"""Benchmark `write_parquet_atomic` against a plain `df.write_parquet`.
+"""Benchmark `write_parquet` against a plain `df.write_parquet`.
 
 Run: `uv run python bench/bench_write.py [rows]`. The kit's time includes its
 temporary file, fsync of file and directory, and `os.replace`; the baseline
@@ -20,14 +20,14 @@ FRAME_SQL = "COPY (" + ROWS_SQL + ") TO '{path}' (FORMAT parquet)"
 def child(variant: str, source: str, out_dir: str) -> None:
     import polars as pl
 
-    from ff_prefect_kit import write_parquet_atomic
+    from ff_prefect_kit import write_parquet
 
     df = pl.read_parquet(source)
     target = Path(out_dir) / variant / "latest.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     runs = {
         "plain": lambda: df.write_parquet(target, compression="zstd"),
-        "kit": lambda: write_parquet_atomic(
+        "kit": lambda: write_parquet.fn(
             df, target, root=out_dir, compression="zstd", artifact=False
         ),
     }
@@ -44,7 +44,7 @@ def main() -> None:
         plain, kit = (measure(__file__, v, source, tmp) for v in ("plain", "kit"))
     print(f"write {rows:,} rows x 6 columns, zstd (best of {REPEATS}, fresh process each)")
     print(f"  df.write_parquet:      {plain['seconds']:.4f} s   peak +{plain['peak_mb']:.0f} MB")
-    print(f"  write_parquet_atomic:  {kit['seconds']:.4f} s   peak +{kit['peak_mb']:.0f} MB")
+    print(f"  write_parquet:  {kit['seconds']:.4f} s   peak +{kit['peak_mb']:.0f} MB")
     print(
         f"  ratio kit / plain:     {kit['seconds'] / plain['seconds']:.2f}x  "
         "(target <= 1.3x, fsync included)"

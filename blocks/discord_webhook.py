@@ -1,6 +1,7 @@
 """Register the kit's Discord block type and, when a webhook is configured, save it.
 
     prefect block register --file blocks/discord_webhook.py   # the block type only
+    prefect block register -m ff_prefect_kit.alerts           # the same, from an installed kit
     uv run python blocks/discord_webhook.py                   # type + "ff-analytics-alerts"
 
 `prefect block register` imports this file and registers every block class it finds
@@ -12,11 +13,10 @@ work everywhere the Prefect API is reachable.
 
 from __future__ import annotations
 
-from ff_prefect_kit import DiscordAlerts, KitSettings, register_blocks
+from ff_prefect_kit import DiscordAlerts, KitSettings
+from ff_prefect_kit.alerts import DEFAULT_BLOCK_NAME, register_blocks
 
 __all__ = ["DiscordAlerts"]
-
-BLOCK_NAME = "ff-analytics-alerts"
 
 
 def main() -> None:
@@ -26,9 +26,9 @@ def main() -> None:
     settings = KitSettings()
     url = settings.require("discord_webhook_url")
     DiscordAlerts(webhook_url=url, username=settings.alert_username).save(
-        BLOCK_NAME, overwrite=True
+        DEFAULT_BLOCK_NAME, overwrite=True
     )
-    print(f"Saved block {DiscordAlerts.get_block_type_slug()}/{BLOCK_NAME}")
+    print(f"Saved block {DiscordAlerts.get_block_type_slug()}/{DEFAULT_BLOCK_NAME}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The spec's analytics template flow: mart -> Polars -> validated valuation -> Parquet -> dbt.
+"""The analytics template flow: mart -> Polars -> validated valuation -> Parquet -> dbt.
 
     load mrt_fantasy_actuals_weekly (DuckDB, read-only)
       -> compute a player valuation (points per game, positional rank, value over replacement)
@@ -6,7 +6,7 @@
       -> write data/analytics/player_valuation/latest.parquet atomically
       -> dbt build mrt_player_valuation (reads that Parquet as source('analytics', ...))
 
-Copy this file to start an Epic 1-4 analytics flow. Run it against the example dbt project with
+Copy this file to start a new analytics flow. Run it against the example dbt project with
 `uv run ff-prefect-kit demo`, or directly once FF_DUCKDB_PATH and FF_DBT_PROJECT_DIR are set:
 `uv run python examples/analytics_template_flow.py`.
 """
@@ -20,14 +20,14 @@ import polars as pl
 from pydantic import BaseModel, Field
 
 from ff_prefect_kit import (
-    ParquetWriteResult,
     analytics_task,
-    compute_analytics,
     load_dbt_mart,
     monitored_flow,
     run_dbt_models,
+    validate_frame,
     write_parquet,
 )
+from ff_prefect_kit.data import ParquetWriteResult
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +139,8 @@ def analytics_template_flow(
     """
     weekly = load_dbt_mart("mrt_fantasy_actuals_weekly", db_path)
     valuation = value_players(weekly)
-    records = compute_analytics(valuation, PlayerValuationOutput)
-    written = write_parquet(records, output_path)
+    validated = validate_frame(valuation, PlayerValuationOutput)
+    written = write_parquet(validated, output_path)
     if dbt_selector:
         run_dbt_models(
             dbt_selector,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
-from ff_prefect_kit import Alert
+from ff_prefect_kit.alerts import Alert
 
 # Tests assert behaviour, never wall-clock time: no per-example deadline.
 settings.register_profile("kit", deadline=None)

@@ -11,8 +11,9 @@ from types import ModuleType
 import polars as pl
 import pytest
 
-from ff_prefect_kit import DbtRunError, read_mart, validate_records
-from ff_prefect_kit.testing import DiscordCapture
+from ff_prefect_kit import DbtRunError, load_dbt_mart
+from ff_prefect_kit.data import validate_records
+from ff_prefect_kit.testing import DiscordWebhookMock
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -41,7 +42,7 @@ def test_hello_world_flow_completes() -> None:
 
 def test_valuation_passes_its_own_schema(template: ModuleType, synthetic_marts: Path) -> None:
     """value_players on the synthetic mart yields rows that all satisfy PlayerValuationOutput."""
-    weekly = read_mart("mrt_fantasy_actuals_weekly", synthetic_marts)
+    weekly = load_dbt_mart.fn("mrt_fantasy_actuals_weekly", synthetic_marts)
     valued = template.value_players.fn(weekly)
     records = validate_records(valued, template.PlayerValuationOutput)
     assert len(records) == valued.height > 0
@@ -50,7 +51,9 @@ def test_valuation_passes_its_own_schema(template: ModuleType, synthetic_marts: 
 
 def test_valuation_ranks_each_position(template: ModuleType, synthetic_marts: Path) -> None:
     """Each season and position has one rank-1 player: the best points per game."""
-    valued = template.value_players.fn(read_mart("mrt_fantasy_actuals_weekly", synthetic_marts))
+    valued = template.value_players.fn(
+        load_dbt_mart.fn("mrt_fantasy_actuals_weekly", synthetic_marts)
+    )
     firsts = valued.filter(valued["positional_rank"] == 1)
     assert firsts.select("season", "position").is_unique().all()
     best = valued.group_by("season", "position").agg(pl.col("points_per_game").max().alias("best"))
@@ -64,7 +67,7 @@ def test_failing_dbt_model_is_named_in_error_and_alert(
     synthetic_marts: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    discord_webhook_mock: DiscordCapture,
+    discord_webhook_mock: DiscordWebhookMock,
 ) -> None:
     """A dbt model that fails ends the flow Failed with DbtRunError, and the one alert names it."""
     project = tmp_path / "dbt_project"

@@ -1,64 +1,96 @@
-"""The package's public face."""
+"""The package's public face: one name per operation, each shown under its package."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 import ff_prefect_kit
 
 EXPECTED = {
-    "Alert",
-    "AlertSink",
-    "AlertThrottle",
     "ConfigError",
     "DatabaseNotFoundError",
-    "DbtNodeResult",
     "DbtRunError",
-    "DbtRunResult",
     "DiscordAlerts",
-    "DiscordClient",
     "InvalidMartNameError",
     "InvalidOptionError",
     "KitError",
     "KitSettings",
-    "LogSink",
     "MartLockedError",
     "MartNotFoundError",
     "OutputPathError",
     "ParquetWriteError",
-    "ParquetWriteResult",
-    "RetryPolicy",
     "SchemaValidationError",
     "Severity",
     "UnresolvedTaskFailureError",
+    "UnsupportedVersionError",
     "analytics_task",
-    "bridge_logger",
-    "compute_analytics",
-    "flow_alert",
-    "frame_cache_key",
-    "is_testing",
     "load_dbt_mart",
     "monitored_flow",
-    "read_mart",
-    "register_blocks",
-    "run_dbt",
     "run_dbt_models",
     "send_alert",
-    "set_testing",
     "validate_frame",
-    "validate_records",
     "write_parquet",
-    "write_parquet_atomic",
 }
+PACKAGES = ["core", "alerts", "data", "dbt", "testing", "cli"]
+SRC = Path(ff_prefect_kit.__file__).parent
 
 
 def test_all_lists_exactly_the_public_names() -> None:
     """`__all__` names every public name and nothing else."""
-    public = {name for name in vars(ff_prefect_kit) if name.isidentifier() and name[0] != "_"}
-    public -= {"synthetic", "testing"}  # public submodules, imported on demand
+    public = {name for name in dir(ff_prefect_kit) if name.isidentifier() and name[0] != "_"}
+    public -= set(PACKAGES)  # the capability packages, once imported
     assert set(ff_prefect_kit.__all__) == EXPECTED
     assert public == EXPECTED
 
 
-def test_all_is_sorted() -> None:
-    """`__all__` is sorted, so additions land in one obvious place."""
-    assert ff_prefect_kit.__all__ == sorted(ff_prefect_kit.__all__)
+@pytest.mark.parametrize("package", ["", *(f".{p}" for p in PACKAGES)])
+def test_all_is_sorted(package: str) -> None:
+    """Each package's `__all__` is sorted (constants, classes, functions), as ruff sorts it."""
+    module = importlib.import_module(f"ff_prefect_kit{package}")
+
+    def kind(name: str) -> tuple[int, str]:
+        return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+    assert module.__all__ == sorted(module.__all__, key=kind)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_package_exports_what_it_imports(package: str) -> None:
+    """A capability package's `__all__` lists every public name it holds."""
+    module = importlib.import_module(f"ff_prefect_kit.{package}")
+    public = {
+        name
+        for name, value in vars(module).items()
+        if name[0] != "_" and not isinstance(value, type(module))
+    }
+    assert public == set(module.__all__)
+
+
+def test_importing_the_kit_loads_neither_prefect_nor_its_packages() -> None:
+    """`import ff_prefect_kit` is cheap: Prefect and the packages load on first use."""
+    code = (
+        "import sys, ff_prefect_kit; "
+        "print(sorted(m for m in sys.modules if m.startswith(('prefect', 'ff_prefect_kit.'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    assert loaded.strip() == "['ff_prefect_kit._errors', 'ff_prefect_kit._exports']"
+
+
+def test_a_name_loads_on_first_use() -> None:
+    """Each public name resolves to the object its package defines."""
+    from ff_prefect_kit.data import write_parquet
+
+    assert ff_prefect_kit.write_parquet is write_parquet
+    with pytest.raises(AttributeError, match="has no attribute 'read_mart'"):
+        _ = ff_prefect_kit.read_mart
 
 
 def test_every_kit_error_derives_from_kit_error() -> None:
@@ -70,3 +102,56 @@ def test_every_kit_error_derives_from_kit_error() -> None:
     ]
     assert errors
     assert all(issubclass(e, ff_prefect_kit.KitError) for e in errors)
+
+
+@pytest.mark.parametrize("package", ["", *(f".{p}" for p in PACKAGES)])
+def test_public_objects_show_the_package_they_are_imported_from(package: str) -> None:
+    """Tracebacks read `ff_prefect_kit.ConfigError`, not a private module's path."""
+    module = importlib.import_module(f"ff_prefect_kit{package}")
+    for name in module.__all__:
+        value = getattr(module, name)
+        if isinstance(value, type) or (callable(value) and hasattr(value, "__code__")):
+            # A name the top level exports too is shown there.
+            home = "ff_prefect_kit" if name in ff_prefect_kit.__all__ else module.__name__
+            assert value.__module__ == home, name
+
+
+def test_a_kit_error_reads_as_the_package_in_its_repr() -> None:
+    """`repr` of a raised error names it under the package."""
+    assert repr(type(ff_prefect_kit.ConfigError("x"))) == "<class 'ff_prefect_kit.ConfigError'>"
+
+
+def test_no_module_but_the_internals_names_a_private_library_part() -> None:
+    """Private parts of Prefect, dbt and Pydantic are touched in `_internals.py` alone."""
+    private = re.compile(
+        r"prefect\._(?!_)|_sync=|_raise_on_failure|_instances|_run_uvicorn_command|__pydantic_|"
+        r"_Pydantic|pydantic\._internal|close_all_connections|_python_logger|\b_migrations|"
+        r"services\.task_run_recorder"
+    )
+    offenders = [
+        f"{path.relative_to(SRC)}:{number}"
+        for path in SRC.rglob("*.py")
+        if path.name != "_internals.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if private.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert offenders == []
+
+
+def test_every_private_part_resolves_on_the_installed_releases() -> None:
+    """Each private part the kit relies on exists in the installed Prefect, Pydantic, dbt."""
+    from ff_prefect_kit._internals import check_all
+
+    checked = list(check_all())
+    assert "prefect task engine retry_delay_seconds[attempt]" in checked
+
+
+def test_a_missing_private_part_names_what_was_looked_for() -> None:
+    """A private name that is gone fails loudly, naming it and the supported releases."""
+    from ff_prefect_kit._internals import private
+
+    with pytest.raises(ff_prefect_kit.UnsupportedVersionError) as caught:
+        private("prefect.context", "no_such_private_thing", "a test")
+    message = str(caught.value)
+    assert "prefect.context.no_such_private_thing (a test)" in message
+    assert "prefect>=3.6.3,<4" in message

@@ -79,7 +79,6 @@ def test_fields_can_be_given_by_name() -> None:
         ("discord_webhook_url", "DISCORD_WEBHOOK_URL"),
         ("duckdb_path", "FF_DUCKDB_PATH"),
         ("dbt_project_dir", "FF_DBT_PROJECT_DIR"),
-        ("prefect_api_key", "PREFECT_API_KEY"),
     ],
 )
 def test_require_missing_names_the_variable(field: str, variable: str) -> None:
@@ -103,7 +102,6 @@ def test_require_returns_present_value(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_secret_absent_from_repr_and_str(monkeypatch: pytest.MonkeyPatch) -> None:
     """Neither repr nor str of the settings shows a secret."""
     monkeypatch.setenv("DISCORD_WEBHOOK_URL", WEBHOOK)
-    monkeypatch.setenv("PREFECT_API_KEY", "pnu_" + TOKEN)
     settings = KitSettings()
     assert TOKEN not in repr(settings)
     assert TOKEN not in str(settings)

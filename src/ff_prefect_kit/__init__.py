@@ -1,10 +1,19 @@
-"""ff_prefect_kit: Prefect 3 as the foundation of fantasy-football analytics."""
+"""ff_prefect_kit: Prefect 3 as the foundation of fantasy-football analytics.
 
-from ff_prefect_kit._alerts import Alert, AlertSink, AlertThrottle, LogSink, Severity
-from ff_prefect_kit._blocks import DiscordAlerts, register_blocks
-from ff_prefect_kit._caching import frame_cache_key
-from ff_prefect_kit._dbt import DbtNodeResult, DbtRunResult, run_dbt, run_dbt_models
-from ff_prefect_kit._discord import DiscordClient
+What an analytics flow author imports. Second-tier names live in the capability
+packages: `ff_prefect_kit.core` (the decorators and their parts), `.alerts`, `.data`,
+`.dbt`, `.testing` and `.cli`.
+
+`import ff_prefect_kit` loads the exceptions only; each other name loads its package
+(and Prefect) when first used, so a module that merely imports the kit stays cheap.
+"""
+
+from __future__ import annotations as _annotations
+
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 from ff_prefect_kit._errors import (
     ConfigError,
     DatabaseNotFoundError,
@@ -18,59 +27,71 @@ from ff_prefect_kit._errors import (
     ParquetWriteError,
     SchemaValidationError,
     UnresolvedTaskFailureError,
+    UnsupportedVersionError,
 )
-from ff_prefect_kit._flows import flow_alert, monitored_flow
-from ff_prefect_kit._loader import read_mart
-from ff_prefect_kit._logging import bridge_logger
-from ff_prefect_kit._parquet import ParquetWriteResult, write_parquet_atomic
-from ff_prefect_kit._retry import RetryPolicy, is_testing, set_testing
-from ff_prefect_kit._settings import KitSettings
-from ff_prefect_kit._sinks import send_alert
-from ff_prefect_kit._tasks import analytics_task
-from ff_prefect_kit._templates import compute_analytics, load_dbt_mart, write_parquet
-from ff_prefect_kit._validation import validate_frame, validate_records
+from ff_prefect_kit._exports import publish as _publish
+
+if _TYPE_CHECKING:
+    from ff_prefect_kit._settings import KitSettings
+    from ff_prefect_kit.alerts import DiscordAlerts, Severity, send_alert
+    from ff_prefect_kit.core import analytics_task, monitored_flow
+    from ff_prefect_kit.data import load_dbt_mart, validate_frame, write_parquet
+    from ff_prefect_kit.dbt import run_dbt_models
 
 __all__ = [
-    "Alert",
-    "AlertSink",
-    "AlertThrottle",
     "ConfigError",
     "DatabaseNotFoundError",
-    "DbtNodeResult",
     "DbtRunError",
-    "DbtRunResult",
     "DiscordAlerts",
-    "DiscordClient",
     "InvalidMartNameError",
     "InvalidOptionError",
     "KitError",
     "KitSettings",
-    "LogSink",
     "MartLockedError",
     "MartNotFoundError",
     "OutputPathError",
     "ParquetWriteError",
-    "ParquetWriteResult",
-    "RetryPolicy",
     "SchemaValidationError",
     "Severity",
     "UnresolvedTaskFailureError",
+    "UnsupportedVersionError",
     "analytics_task",
-    "bridge_logger",
-    "compute_analytics",
-    "flow_alert",
-    "frame_cache_key",
-    "is_testing",
     "load_dbt_mart",
     "monitored_flow",
-    "read_mart",
-    "register_blocks",
-    "run_dbt",
     "run_dbt_models",
     "send_alert",
-    "set_testing",
     "validate_frame",
-    "validate_records",
     "write_parquet",
-    "write_parquet_atomic",
 ]
+
+_LAZY = {
+    "DiscordAlerts": "ff_prefect_kit.alerts",
+    "KitSettings": "ff_prefect_kit._settings",
+    "Severity": "ff_prefect_kit.alerts",
+    "analytics_task": "ff_prefect_kit.core",
+    "load_dbt_mart": "ff_prefect_kit.data",
+    "monitored_flow": "ff_prefect_kit.core",
+    "run_dbt_models": "ff_prefect_kit.dbt",
+    "send_alert": "ff_prefect_kit.alerts",
+    "validate_frame": "ff_prefect_kit.data",
+    "write_parquet": "ff_prefect_kit.data",
+}
+_PACKAGES = frozenset({"alerts", "cli", "core", "data", "dbt", "testing"})
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _PACKAGES:
+        return _importlib.import_module(f"{__name__}.{name}")
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    _publish(globals(), [name])
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+_publish(globals(), [name for name in __all__ if name not in _LAZY])

@@ -1,4 +1,21 @@
-"""The kit's exception hierarchy: every error the kit raises on purpose is a `KitError`."""
+"""The kit's exceptions: every error the kit raises on purpose is a `KitError`.
+
+    KitError
+    ├── ConfigError (ValueError)             a setting is missing or malformed
+    ├── InvalidOptionError (TypeError, ValueError)   a decorator option is unknown or unusable
+    ├── SchemaValidationError (ValueError)   data does not match its Pydantic model
+    ├── MartNotFoundError (LookupError)      no such mart in the DuckDB file
+    ├── InvalidMartNameError (ValueError)    a mart or column name is not an identifier
+    ├── DatabaseNotFoundError (FileNotFoundError)   no DuckDB file at the path
+    ├── MartLockedError                      a writer holds the DuckDB file (retried)
+    ├── OutputPathError (ValueError)         an output path escapes the analytics root
+    ├── ParquetWriteError (ValueError)       data that cannot be written as a table
+    ├── DbtRunError                          dbt could not run, or a node failed
+    ├── UnresolvedTaskFailureError           a submitted task failed and nobody looked
+    └── UnsupportedVersionError (ImportError)   a library lacks a part the kit relies on
+
+Each message names the value that was wrong and what to do about it.
+"""
 
 from __future__ import annotations
 
@@ -110,3 +127,10 @@ class UnresolvedTaskFailureError(KitError):
     ) -> None:
         super().__init__(message)
         self.failures = failures or []
+
+
+class UnsupportedVersionError(KitError, ImportError):
+    """An installed library (Prefect, Pydantic, dbt) lacks a part the kit relies on.
+
+    The message names the part, the installed release and the supported range.
+    """

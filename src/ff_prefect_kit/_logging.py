@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from ff_prefect_kit._context import in_run
+
 __all__ = ["bridge_logger", "kit_logger"]
 
 kit_logger = logging.getLogger("ff_prefect_kit")
@@ -39,15 +41,9 @@ class RunLogBridge(logging.Handler):
         if getattr(record, _BRIDGED_MARK, False):
             return
         setattr(record, _BRIDGED_MARK, True)
-        if not _in_run():
+        if not in_run():
             return
         self._api.emit(record)
-
-
-def _in_run() -> bool:
-    from prefect.context import FlowRunContext, TaskRunContext
-
-    return FlowRunContext.get() is not None or TaskRunContext.get() is not None
 
 
 def bridge_logger(name: str, level: int = logging.INFO) -> logging.Logger:

@@ -41,7 +41,6 @@ class KitSettings(BaseSettings):
     )
 
     prefect_api_url: str | None = _optional("PREFECT_API_URL", "prefect_api_url")
-    prefect_api_key: SecretStr | None = _optional("PREFECT_API_KEY", "prefect_api_key")
     discord_webhook_url: SecretStr | None = _optional("DISCORD_WEBHOOK_URL", "discord_webhook_url")
     data_dir: Path = Field(
         default=Path("data"), validation_alias=AliasChoices("FF_DATA_DIR", "data_dir")

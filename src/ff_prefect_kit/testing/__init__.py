@@ -1,23 +1,59 @@
-"""Testing helpers: a fast Prefect harness and zero retry delays, usable without pytest."""
+"""Testing: a fast Prefect harness, a fake Discord webhook, run records, synthetic marts.
 
+Every piece is a plain API that works without pytest; the pytest plugin
+(`pytest_ff_prefect_kit`, loaded through the `pytest11` entry point) wraps each in a
+fixture. `ff_prefect_kit.testing.strategies` adds Hypothesis strategies (it needs
+`hypothesis`).
+"""
+
+from ff_prefect_kit._config import is_testing, set_testing
+from ff_prefect_kit._exports import publish as _publish
+from ff_prefect_kit.testing._contract import (
+    MART_COLUMNS,
+    MART_TABLE,
+    PLAYERS_TABLE,
+    POSITIONS,
+    STAT_COLUMNS,
+)
 from ff_prefect_kit.testing._discord import (
     CapturedMessage,
-    DiscordCapture,
-    DiscordOptions,
-    capture_discord,
+    DiscordWebhookMock,
+    mock_discord_webhook,
 )
-from ff_prefect_kit.testing._harness import HarnessHandle, no_retry_delays, prefect_harness
+from ff_prefect_kit.testing._generator import (
+    SyntheticRaw,
+    generate_raw,
+    generate_raw_once,
+    scoring_rules,
+)
+from ff_prefect_kit.testing._harness import HarnessHandle, prefect_harness
+from ff_prefect_kit.testing._marts import build_mart, build_synthetic_marts
 from ff_prefect_kit.testing._records import RunRecord, TaskRecord, run_record
+from ff_prefect_kit.testing._server import HarnessStartError
 
 __all__ = [
+    "MART_COLUMNS",
+    "MART_TABLE",
+    "PLAYERS_TABLE",
+    "POSITIONS",
+    "STAT_COLUMNS",
     "CapturedMessage",
-    "DiscordCapture",
-    "DiscordOptions",
+    "DiscordWebhookMock",
     "HarnessHandle",
+    "HarnessStartError",
     "RunRecord",
+    "SyntheticRaw",
     "TaskRecord",
-    "capture_discord",
-    "no_retry_delays",
+    "build_mart",
+    "build_synthetic_marts",
+    "generate_raw",
+    "generate_raw_once",
+    "is_testing",
+    "mock_discord_webhook",
     "prefect_harness",
     "run_record",
+    "scoring_rules",
+    "set_testing",
 ]
+
+_publish(globals(), __all__)

@@ -1,4 +1,4 @@
-"""`capture_discord()`: a fake Discord webhook for tests, usable without pytest.
+"""`mock_discord_webhook()`: a fake Discord webhook for tests, usable without pytest.
 
 Inside the block `DISCORD_WEBHOOK_URL` points at a fake webhook that respx intercepts.
 Every message posted to it is recorded and parsed; scripted answers (a 429, a 404,
@@ -10,34 +10,27 @@ Discord's limits or allowed a mention fails the test.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ff_prefect_kit._alerts import Severity
-from ff_prefect_kit._discord import payload_problems
-from ff_prefect_kit._errors import InvalidOptionError
+from ff_prefect_kit._context import environment
+from ff_prefect_kit.alerts._model import Severity
+from ff_prefect_kit.alerts._payload import payload_problems
+from ff_prefect_kit.alerts._redaction import WEBHOOK_URL_PATTERN
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = [
-    "CapturedMessage",
-    "DiscordCapture",
-    "DiscordOptions",
-    "capture_discord",
-]
+__all__ = ["CapturedMessage", "DiscordWebhookMock", "mock_discord_webhook"]
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 FAKE_WEBHOOK_ID = "100000000000000001"
 FAKE_WEBHOOK_TOKEN = "fake-token-for-tests-0123456789"
 FAKE_WEBHOOK_URL = f"https://discord.com/api/webhooks/{FAKE_WEBHOOK_ID}/{FAKE_WEBHOOK_TOKEN}"
-_DISCORD_WEBHOOKS = (
-    r"^https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/[^/]+/[^/?]+"
-)
+_DISCORD_WEBHOOKS = rf"^{WEBHOOK_URL_PATTERN}"
 
 Scripted: TypeAlias = "int | httpx.Response | BaseException | type[BaseException]"
 
@@ -104,44 +97,9 @@ class CapturedMessage:
         return json.dumps(self.payload, ensure_ascii=False)
 
 
-@dataclass(frozen=True, kw_only=True)
-class DiscordOptions:
-    """Options of `capture_discord()` and of `@pytest.mark.discord(...)`.
-
-    Attributes:
-        responses: Scripted answers to the first posts, in order: a status code, an
-            `httpx.Response`, or an exception (e.g. `httpx.ConnectTimeout`). Once
-            they are used up the webhook answers 200.
-        passthrough: Hosts whose traffic goes to the real network (loopback, where a
-            test Prefect API listens). Any other unmatched request fails.
-        check_limits: Fail on exit when a posted message broke Discord's limits or
-            allowed mentions.
-    """
-
-    responses: Sequence[Scripted] = ()
-    passthrough: Sequence[str] = LOOPBACK_HOSTS
-    check_limits: bool = True
-
-    @classmethod
-    def from_kwargs(cls, where: str, kwargs: dict[str, Any]) -> DiscordOptions:
-        """Build options from keyword arguments, naming any unknown one.
-
-        Raises:
-            InvalidOptionError: An unknown option.
-        """
-        known = sorted(f.name for f in fields(cls))
-        unknown = sorted(set(kwargs) - set(known))
-        if unknown:
-            raise InvalidOptionError(
-                f"{where} got unknown option(s) {', '.join(map(repr, unknown))}; "
-                f"known options: {', '.join(known)}"
-            )
-        return cls(**kwargs)
-
-
 @dataclass
-class DiscordCapture:
-    """What `capture_discord()` yields: the fake webhook and what was posted to it.
+class DiscordWebhookMock:
+    """What `mock_discord_webhook()` yields: the fake webhook and what was posted to it.
 
     Attributes:
         webhook_url: The fake webhook's URL (also in `DISCORD_WEBHOOK_URL`).
@@ -201,7 +159,7 @@ class DiscordCapture:
             scripted = self._script.pop(0) if self._script else 200
         if isinstance(scripted, type) and issubclass(scripted, BaseException):
             scripted = (
-                scripted("scripted by capture_discord", request=request)
+                scripted("scripted by mock_discord_webhook", request=request)
                 if issubclass(scripted, httpx.RequestError)
                 else scripted()
             )
@@ -219,18 +177,22 @@ class DiscordCapture:
 
 
 @contextmanager
-def capture_discord(
+def mock_discord_webhook(
     *,
     responses: Sequence[Scripted] = (),
     passthrough: Sequence[str] = LOOPBACK_HOSTS,
     check_limits: bool = True,
-) -> Iterator[DiscordCapture]:
+) -> Iterator[DiscordWebhookMock]:
     """Point `DISCORD_WEBHOOK_URL` at a fake webhook and record what is posted.
 
     Args:
-        responses: Scripted answers to the first posts; see `DiscordOptions`.
-        passthrough: Hosts that reach the real network (loopback by default).
-        check_limits: Fail on exit if a message broke Discord's limits.
+        responses: Scripted answers to the first posts, in order: a status code, an
+            `httpx.Response`, or an exception (e.g. `httpx.ConnectTimeout`). Once
+            they are used up the webhook answers 200.
+        passthrough: Hosts whose traffic goes to the real network (loopback, where a
+            test Prefect API listens). Any other unmatched request fails.
+        check_limits: Fail on exit when a posted message broke Discord's limits or
+            allowed mentions.
 
     Yields:
         The capture: `.messages`, `.requests`, `.respond(...)`, `.token`.
@@ -241,24 +203,16 @@ def capture_discord(
     """
     import respx
 
-    capture = DiscordCapture()
+    capture = DiscordWebhookMock()
     capture.respond(*responses)
-    before = os.environ.get("DISCORD_WEBHOOK_URL")
-    os.environ["DISCORD_WEBHOOK_URL"] = capture.webhook_url
     router = respx.mock(assert_all_called=False, assert_all_mocked=True)
-    try:
-        with router:
-            if passthrough:
-                router.route(host__in=tuple(passthrough)).pass_through()
-            router.post(url__regex=_DISCORD_WEBHOOKS).mock(side_effect=capture._answer)
-            yield capture
-    finally:
-        if before is None:
-            os.environ.pop("DISCORD_WEBHOOK_URL", None)
-        else:
-            os.environ["DISCORD_WEBHOOK_URL"] = before
+    with environment({"DISCORD_WEBHOOK_URL": capture.webhook_url}), router:
+        if passthrough:
+            router.route(host__in=tuple(passthrough)).pass_through()
+        router.post(url__regex=_DISCORD_WEBHOOKS).mock(side_effect=capture._answer)
+        yield capture
     if check_limits and (problems := capture.problems()):
         raise AssertionError(
-            "capture_discord: a message would be rejected by Discord or ping people:\n"
+            "mock_discord_webhook: a message would be rejected by Discord or ping people:\n"
             + "\n".join(f"  {p}" for p in problems)
         )

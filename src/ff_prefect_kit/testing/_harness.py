@@ -10,12 +10,13 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
-from ff_prefect_kit._retry import is_testing, set_testing
+from ff_prefect_kit._internals import global_settings_context
+from ff_prefect_kit.testing._database import database_template, keep_database
 from ff_prefect_kit.testing._records import RunRecord, run_record
+from ff_prefect_kit.testing._server import HarnessServer
 
-__all__ = ["HarnessHandle", "no_retry_delays", "prefect_harness"]
+__all__ = ["HarnessHandle", "prefect_harness"]
 
 DEFAULT_STARTUP_TIMEOUT = 180.0
 
@@ -47,10 +48,12 @@ def prefect_harness(
 ) -> Iterator[HarnessHandle]:
     """Run a temporary Prefect API for tests, isolated from `~/.prefect`.
 
-    On top of Prefect's `prefect_test_harness`: a temporary `PREFECT_HOME` and
-    result storage, server telemetry off, flow heartbeats off (a trivial flow runs
-    in ~0.1 s instead of ~1 s), a start-up timeout that fits a slow CI, and
-    teardown in `finally` so that a failing test never leaks a server process.
+    A drop-in for Prefect's `prefect_test_harness`: a temporary SQLite database
+    and API server on loopback, with `PREFECT_API_URL` pointing at it inside the
+    block. On top of it: a temporary `PREFECT_HOME` and result storage, server
+    telemetry off, flow heartbeats off (a trivial flow runs in ~0.1 s instead of
+    ~1 s), a start-up timeout that fits a slow CI, and teardown in `finally` so
+    that a failing test never leaks a server process.
 
     The server is Prefect's own app, tuned for speed: a request that meets
     SQLite's lock is retried inside the server after milliseconds (Prefect's client
@@ -73,38 +76,52 @@ def prefect_harness(
     Yields:
         A handle with the API's URL and the temporary home.
     """
-    import prefect.testing.utilities
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
+    from prefect.context import get_settings_context
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_DATABASE_CONNECTION_URL,
+        temporary_settings,
+    )
 
-    from ff_prefect_kit.testing._server import database_template, harness_server_class
-
-    home = None
+    home = Path(tempfile.mkdtemp(prefix="ff-prefect-kit-"))
     try:
-        home = Path(tempfile.mkdtemp(prefix="ff-prefect-kit-"))
-        updates = {**_harness_settings(home), **(settings or {})}
+        updates = {
+            **_harness_settings(home),
+            PREFECT_SERVER_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+            **(settings or {}),
+        }
         template = None if database_cache is None else database_template(Path(database_cache))
         with ExitStack() as stack:
             stack.enter_context(temporary_settings(updates=updates))
-            # Prefect's harness, serving the kit's app: only the server class differs.
-            with mock.patch.object(
-                prefect.testing.utilities, "SubprocessASGIServer", harness_server_class(template)
-            ):
-                harness = prefect_test_harness(server_startup_timeout=int(startup_timeout))
-                stack.enter_context(harness)
+            server = stack.enter_context(HarnessServer(template))
+            server.start(timeout=startup_timeout)
+            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: server.api_url}))
+            stack.enter_context(global_settings_context(get_settings_context()))
             if template is not None and not template.exists():
                 _keep(template)
-            yield HarnessHandle(api_url=str(PREFECT_API_URL.value()), home=home)
+            try:
+                yield HarnessHandle(api_url=server.api_url, home=home)
+            finally:
+                _drain_client_workers()
     finally:
-        if home is not None:
-            shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _drain_client_workers() -> None:
+    """Send the logs and events still queued in this process before the server stops."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    try:
+        APILogWorker.instance().drain()
+    except RuntimeError:  # the worker never started
+        _log.debug("no API log worker to drain")
+    EventsWorker.drain_all()
 
 
 def _keep(template: Path) -> None:
     """Keep the database for later sessions; a cache that cannot be written costs only time."""
     import sqlite3
-
-    from ff_prefect_kit.testing._server import keep_database
 
     try:
         keep_database(template)
@@ -146,14 +163,3 @@ def _one_certificate(path: Path) -> Path:
         encoding="ascii",
     )
     return path
-
-
-@contextmanager
-def no_retry_delays() -> Iterator[None]:
-    """Make analytics tasks retry at once inside the block (attempts still happen)."""
-    before = is_testing()
-    set_testing(True)
-    try:
-        yield
-    finally:
-        set_testing(before)

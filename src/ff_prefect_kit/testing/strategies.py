@@ -1,6 +1,6 @@
 """Hypothesis strategies for rows and frames of `mrt_fantasy_actuals_weekly`.
 
-Generated values follow the mart's contract (`ff_prefect_kit.synthetic.MART_COLUMNS`)
+Generated values follow the mart's contract (`ff_prefect_kit.testing.MART_COLUMNS`)
 and lean on its edge cases: unmapped players (`player_id` -1, no `display_name`),
 nulls where the schema allows them, negative points, the last regular-season week
 and playoff weeks, and unicode names. Needs `hypothesis` (a test dependency).
@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 from hypothesis import strategies as st
 
-from ff_prefect_kit.synthetic import MART_COLUMNS, POSITIONS, STAT_COLUMNS
+from ff_prefect_kit.testing._contract import MART_COLUMNS, POSITIONS, STAT_COLUMNS
 
 __all__ = ["POLARS_SCHEMA", "mart_frames", "mart_rows"]
 

@@ -1,6 +1,6 @@
 """Raw weekly player stats, made at run time by the kit's synthetic-data generator."""
 
-from ff_prefect_kit.synthetic import generate_raw_once
+from ff_prefect_kit.testing import generate_raw_once
 
 
 def model(dbt, session):

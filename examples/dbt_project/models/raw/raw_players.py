@@ -1,6 +1,6 @@
 """The raw player crosswalk (gsis_id -> player_id), made by the kit's generator."""
 
-from ff_prefect_kit.synthetic import generate_raw_once
+from ff_prefect_kit.testing import generate_raw_once
 
 
 def model(dbt, session):

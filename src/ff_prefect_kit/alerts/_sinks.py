@@ -1,0 +1,220 @@
+"""Where alerts go: a block name, a block, a sink, or the configured default."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from ff_prefect_kit._errors import ConfigError, InvalidOptionError
+from ff_prefect_kit._internals import load_block
+from ff_prefect_kit._logging import kit_logger
+from ff_prefect_kit._settings import KitSettings
+from ff_prefect_kit.alerts._block import DiscordAlerts
+from ff_prefect_kit.alerts._client import DiscordClient
+from ff_prefect_kit.alerts._model import Alert, AlertSink, Severity
+from ff_prefect_kit.alerts._payload import CONTENT_LIMIT, fit
+from ff_prefect_kit.alerts._redaction import redact
+
+if TYPE_CHECKING:
+    from prefect.blocks.abstract import NotificationBlock
+
+__all__ = [
+    "AlertTarget",
+    "LogSink",
+    "NotifierSink",
+    "default_sink",
+    "resolve_sink",
+    "send_alert",
+]
+
+AlertTarget: TypeAlias = "AlertSink | NotificationBlock | str | None"
+
+# Prefect's own Discord block type, looked up after the kit's for a bare block name.
+_PREFECT_DISCORD_SLUG = "discord-webhook"
+
+
+class LogSink:
+    """Write each alert's text to the kit's logger: the run's logs and the console."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self._logger = logger or kit_logger
+
+    def __repr__(self) -> str:
+        return "LogSink()"
+
+    def send(self, alert: Alert) -> None:
+        """Log the alert at the level its severity asks for."""
+        try:
+            self._logger.log(
+                alert.severity.log_level, "Alert (no webhook configured):\n%s", alert.as_text()
+            )
+        except Exception:  # pragma: no cover - logging itself failed; nothing left to tell
+            return
+
+
+class NotifierSink:
+    """Send alerts through any Prefect `NotificationBlock` as plain text; never raise.
+
+    For Prefect's own `DiscordWebhook` (apprise) and the like. Delivery failures,
+    which such blocks swallow by default, are logged at ERROR.
+    """
+
+    def __init__(self, block: NotificationBlock) -> None:
+        self.block = block
+
+    def __repr__(self) -> str:
+        return f"NotifierSink({type(self.block).__name__})"
+
+    def send(self, alert: Alert) -> None:
+        """Post the alert's text through the block's `notify`."""
+        try:
+            with self.block.raise_on_failure():
+                body = fit(alert.as_text(), CONTENT_LIMIT - 200)
+                result: Any = self.block.notify(body, alert.headline)
+                if inspect.iscoroutine(result):
+                    from prefect.utilities.asyncutils import run_coro_as_sync
+
+                    run_coro_as_sync(result)
+        except Exception as exc:
+            kit_logger.error(
+                "Alert not delivered through %s: %s",
+                type(self.block).__name__,
+                redact(f"{type(exc).__name__}: {exc}"),
+            )
+
+
+def default_sink(settings: KitSettings | None = None) -> AlertSink:
+    """The sink used when none is named: `DISCORD_WEBHOOK_URL` if set, else the logs.
+
+    Args:
+        settings: The settings to read; by default from the environment and `.env`.
+
+    Returns:
+        A `DiscordClient` for the configured webhook, or a `LogSink`.
+
+    Raises:
+        ConfigError: `DISCORD_WEBHOOK_URL` is set but is not a Discord webhook URL.
+    """
+    settings = settings or KitSettings()
+    if settings.discord_webhook_url is None:
+        return LogSink()
+    return DiscordClient(settings.discord_webhook_url, username=settings.alert_username)
+
+
+def _load_block(name: str) -> NotificationBlock:
+    from prefect.blocks.abstract import NotificationBlock
+
+    # A bare name is looked up as the kit's block type, then as Prefect's Discord block.
+    slugs = (DiscordAlerts.get_block_type_slug(), _PREFECT_DISCORD_SLUG)
+    candidates: Sequence[str] = (name,) if "/" in name else [f"{s}/{name}" for s in slugs]
+    for candidate in candidates:
+        try:
+            block: Any = load_block(candidate)
+        except ValueError:  # no such block document
+            continue
+        if not isinstance(block, NotificationBlock):
+            raise InvalidOptionError(
+                f"block {candidate!r} is a {type(block).__name__}, not a notification block"
+            )
+        return block
+    raise ConfigError(
+        f"no notification block named {name!r} (looked for {', '.join(candidates)}): "
+        "save one with DiscordAlerts(webhook_url=...).save(name), or register the kit's "
+        "block type with `prefect block register -m ff_prefect_kit.alerts` and create one."
+    )
+
+
+def check_target(alerts: object) -> None:
+    """Reject an unusable `alerts` option early, without network access.
+
+    Raises:
+        InvalidOptionError: `alerts` is of a kind that cannot carry alerts.
+        ConfigError: `alerts` is None and `DISCORD_WEBHOOK_URL` is malformed.
+    """
+    if alerts is None:
+        default_sink()
+        return
+    if isinstance(alerts, str):
+        if not alerts.strip():
+            raise InvalidOptionError("alerts must name a block, got an empty string")
+        return
+    if isinstance(alerts, AlertSink) or _is_notification_block(alerts):
+        return
+    raise InvalidOptionError(
+        "alerts must be a block name, a Prefect NotificationBlock, an AlertSink or None, "
+        f"got {alerts!r}"
+    )
+
+
+def _is_notification_block(value: object) -> bool:
+    from prefect.blocks.abstract import NotificationBlock
+
+    return isinstance(value, NotificationBlock)
+
+
+def resolve_sink(alerts: AlertTarget) -> AlertSink:
+    """The sink that `alerts` names.
+
+    Args:
+        alerts: A block name (loaded now), a `DiscordAlerts` or other Prefect
+            `NotificationBlock`, an `AlertSink`, or `None` for the default.
+
+    Returns:
+        A sink whose `send` never raises.
+
+    Raises:
+        ConfigError: The webhook URL is malformed, or no block has that name.
+        InvalidOptionError: `alerts` cannot carry alerts.
+    """
+    if alerts is None:
+        return default_sink()
+    check_target(alerts)
+
+    block = _load_block(alerts) if isinstance(alerts, str) else alerts
+    if isinstance(block, DiscordAlerts):
+        return block.client()
+    if _is_notification_block(block):
+        return NotifierSink(block)  # type: ignore[arg-type]
+    assert isinstance(block, AlertSink)
+    return block
+
+
+def send_alert(
+    message: str,
+    severity: Severity = Severity.INFO,
+    *,
+    title: str | None = None,
+    fields: Sequence[tuple[str, str]] = (),
+    url: str | None = None,
+    alerts: AlertTarget = None,
+) -> None:
+    """Send an alert from your own code, e.g. `send_alert("Weekly marts rebuilt")`.
+
+    Delivery never raises: a failure is logged at ERROR.
+
+    Args:
+        message: The text; its first line is the title unless `title` is given.
+        severity: How bad it is; sets the emoji and colour.
+        title: A title, when `message` should all go in the body.
+        fields: Named facts shown in order.
+        url: A link to show.
+        alerts: Where to send it; by default where monitored flows send theirs.
+
+    Raises:
+        ConfigError: The webhook URL is malformed, or no block has that name.
+        InvalidOptionError: `alerts` cannot carry alerts.
+    """
+    if title is None:
+        title, _, message = message.partition("\n")
+    sink = resolve_sink(alerts)
+    sink.send(
+        Alert(
+            severity=severity,
+            title=title,
+            description=message.strip(),
+            fields=tuple((str(k), str(v)) for k, v in fields),
+            url=url,
+        )
+    )

@@ -1,0 +1,270 @@
+"""The main job: the example analytics chain end to end, on the embedded defaults.
+
+synthetic raw stats -> dbt (staging, mrt_fantasy_actuals_weekly) -> the example flow under
+Prefect (load -> value -> validate -> Parquet -> dbt mrt_player_valuation) -> a summary.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib.util
+import logging
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+from ff_prefect_kit._context import environment
+from ff_prefect_kit._errors import ConfigError
+from ff_prefect_kit._settings import KitSettings
+from ff_prefect_kit.dbt._runner import run_dbt_models
+
+__all__ = ["DemoOptions", "examples_dir", "run_demo"]
+
+_FLOW_FILE = "analytics_template_flow.py"
+_PROJECT = "dbt_project"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What the demo builds, and where."""
+
+    workdir: Path
+    seasons: int = 3
+    players: int = 200
+    seed: int = 42
+    top: int = 10
+    verbose: bool = False
+
+
+def examples_dir() -> Path:
+    """The `examples/` folder: shipped inside the wheel, or the source checkout's."""
+    here = Path(__file__).resolve().parents[1]  # the ff_prefect_kit package
+    for candidate in (here / "examples", here.parents[1] / "examples"):
+        if (candidate / _FLOW_FILE).is_file() and (candidate / _PROJECT).is_dir():
+            return candidate
+    raise ConfigError(
+        f"the example flow and dbt project were not found beside {here}: reinstall "
+        "ff-prefect-kit, or run the demo from a checkout of its repository"
+    )
+
+
+def check_prefect_api(url: str | None, timeout: float = 5.0) -> None:
+    """Fail fast, in one line, when `PREFECT_API_URL` names an API that does not answer.
+
+    Raises:
+        ConfigError: The API is unreachable or unhealthy; names the URL and the fix.
+    """
+    if not url:
+        return
+    import httpx
+
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/health", timeout=timeout)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise ConfigError(
+            f"PREFECT_API_URL={url} is not reachable ({type(exc).__name__}: {exc}); start "
+            "that server, or unset PREFECT_API_URL to use Prefect's local ephemeral API"
+        ) from None
+
+
+def _load_example_flow(folder: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "ff_prefect_kit_example_flow", folder / _FLOW_FILE
+    )
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"cannot load the example flow from {folder / _FLOW_FILE}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _copy_project(source: Path, target: Path) -> None:
+    # dbt's own outputs are rebuilt; everything else is refreshed from the example.
+    shutil.copytree(
+        source,
+        target,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("target", "logs", "*.duckdb", "*.duckdb.wal", ".user.yml"),
+    )
+
+
+def _prestart_ephemeral_api() -> threading.Thread | None:
+    """Start Prefect's local API in the background while dbt builds the marts."""
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return None
+
+    def start() -> None:
+        try:
+            from prefect.server.api.server import SubprocessASGIServer
+
+            SubprocessASGIServer().start()
+        except Exception:  # the flow run starts it again and reports any failure
+            return
+
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(start,), daemon=True)
+    thread.start()
+    return thread
+
+
+def _top_players(path: Path, top: int) -> list[dict[str, Any]]:
+    import polars as pl
+
+    return (
+        pl.read_parquet(path)
+        .sort("value_over_replacement", descending=True)
+        .head(top)
+        .select(
+            "season",
+            "display_name",
+            "position",
+            "games_played",
+            "points_per_game",
+            "positional_rank",
+            "value_over_replacement",
+        )
+        .to_dicts()
+    )
+
+
+def _print_table(rows: list[dict[str, Any]], out: TextIO) -> None:
+    headers = ["season", "player", "pos", "games", "pts/game", "pos rank", "value over repl."]
+    cells = [
+        [
+            str(r["season"]),
+            r["display_name"] or "(unmapped)",
+            r["position"],
+            str(r["games_played"]),
+            f"{r['points_per_game']:.2f}",
+            str(r["positional_rank"]),
+            f"{r['value_over_replacement']:+.2f}",
+        ]
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)), file=out)
+
+
+def _summarise(written: Any, database: Path, top: int, out: TextIO) -> None:
+    print(file=out)
+    print(f"DuckDB marts:   {database}", file=out)
+    print(
+        f"Parquet output: {written.path} ({written.rows:,} rows, {written.bytes:,} bytes)", file=out
+    )
+    print("dbt mart:       mrt_player_valuation (built from that Parquet)", file=out)
+    print(f"\nTop {top} players by value over replacement:", file=out)
+    _print_table(_top_players(Path(written.path), top), out)
+
+
+def run_demo(
+    options: DemoOptions, out: TextIO = sys.stdout, timings: dict[str, float] | None = None
+) -> int:
+    """Run the example chain in `options.workdir`; return the exit status.
+
+    Args:
+        options: Sizes, seed and the working directory.
+        out: Where progress and the summary are printed.
+        timings: Filled with each phase's seconds (for `bench/bench_demo.py`).
+
+    Returns:
+        0 when the flow completed, 1 when it did not.
+
+    Raises:
+        ConfigError: `PREFECT_API_URL` is set but unreachable, or the examples are missing.
+    """
+    started = time.perf_counter()
+    phases = timings if timings is not None else {}
+
+    def step(number: int, text: str) -> Callable[[str], None]:
+        print(f"[{number}/3] {text} ...", file=out, flush=True)
+        begun = time.perf_counter()
+
+        def done(result: str) -> None:
+            print(f"      {result} ({time.perf_counter() - begun:.1f} s)", file=out, flush=True)
+
+        return done
+
+    check_prefect_api(KitSettings().prefect_api_url)
+    if not options.verbose:
+        # dbt's per-node lines would bury the demo's own progress.
+        logging.getLogger("ff_prefect_kit.dbt").setLevel(logging.WARNING)
+    examples = examples_dir()
+    workdir = options.workdir.resolve()
+    project = workdir / _PROJECT
+    database = workdir / "ff_analytics.duckdb"
+    data_dir = workdir / "data"
+
+    done = step(1, f"Copying the example dbt project to {project}")
+    workdir.mkdir(parents=True, exist_ok=True)
+    _copy_project(examples / _PROJECT, project)
+    done("copied")
+
+    server = _prestart_ephemeral_api()
+    done = step(
+        2,
+        f"Building the marts with dbt from synthetic stats ({options.seasons} seasons x "
+        f"{options.players} players, seed {options.seed})",
+    )
+    built = run_dbt_models.fn(
+        "+mrt_fantasy_actuals_weekly",
+        project_dir=project,
+        duckdb_path=database,
+        data_dir=data_dir,
+        dbt_vars={
+            "synthetic_seasons": options.seasons,
+            "synthetic_players": options.players,
+            "synthetic_seed": options.seed,
+        },
+    )
+    done(f"{len(built.nodes)} dbt nodes passed")
+    generation = sum(n.execution_time for n in built.nodes if ".raw_" in n.unique_id)
+    phases["synthetic data generation (dbt Python models)"] = generation
+    phases["dbt build of the marts (rest)"] = built.elapsed - generation
+
+    done = step(3, "Starting Prefect and running the analytics-template flow")
+    flow_started = time.perf_counter()
+    if server is not None:
+        server.join()
+    phases["waiting for Prefect's local API"] = time.perf_counter() - flow_started
+    flow_module = _load_example_flow(examples)
+    variables = {
+        "FF_DUCKDB_PATH": str(database),
+        "FF_DBT_PROJECT_DIR": str(project),
+        "FF_DATA_DIR": str(data_dir),
+    }
+    with environment(variables):
+        state = flow_module.analytics_template_flow(
+            dbt_vars={
+                "synthetic_seasons": options.seasons,
+                "synthetic_players": options.players,
+                "synthetic_seed": options.seed,
+            },
+            return_state=True,
+        )
+    if not state.is_completed():
+        done(f"flow ended {state.name}")
+        print(f"error: the analytics-template flow ended {state.name}: {state.message}", file=out)
+        return 1
+    written = state.result()
+    phases["analytics-template flow (with dbt mrt_player_valuation)"] = (
+        time.perf_counter() - flow_started - phases["waiting for Prefect's local API"]
+    )
+    done(f"flow completed: {written.rows:,} player-seasons valued")
+
+    _summarise(written, database, options.top, out)
+    phases["total"] = time.perf_counter() - started
+    print(f"\nDemo finished in {phases['total']:.1f} s.", file=out)
+    return 0

@@ -1,0 +1,25 @@
+"""The data templates: load a dbt mart, validate it against a Pydantic model, write Parquet.
+
+`load_dbt_mart`, `validate_frame` and `write_parquet` are analytics tasks; each one's
+plain function is its `.fn`.
+"""
+
+from ff_prefect_kit._exports import publish as _publish
+from ff_prefect_kit.data._mart import quote_identifier
+from ff_prefect_kit.data._parquet import ParquetWriteResult, column_profile, resolve_output_path
+from ff_prefect_kit.data._tasks import load_dbt_mart, validate_frame, write_parquet
+from ff_prefect_kit.data._validation import validate_records, validation_path
+
+__all__ = [
+    "ParquetWriteResult",
+    "column_profile",
+    "load_dbt_mart",
+    "quote_identifier",
+    "resolve_output_path",
+    "validate_frame",
+    "validate_records",
+    "validation_path",
+    "write_parquet",
+]
+
+_publish(globals(), __all__)

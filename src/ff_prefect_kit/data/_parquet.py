@@ -1,0 +1,202 @@
+"""Write analytics output to Parquet atomically, under the analytics root."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ff_prefect_kit._context import in_run
+from ff_prefect_kit._errors import OutputPathError
+from ff_prefect_kit._fsync import fsync_directory, fsync_file
+from ff_prefect_kit._logging import kit_logger
+from ff_prefect_kit._settings import KitSettings
+from ff_prefect_kit.data._frames import to_frame
+
+if TYPE_CHECKING:
+    import polars as pl
+    from pydantic import BaseModel
+
+__all__ = ["ParquetWriteResult", "column_profile", "resolve_output_path", "write_parquet"]
+
+
+@dataclass(frozen=True)
+class ParquetWriteResult:
+    """What `write_parquet` wrote.
+
+    Attributes:
+        path: The final file.
+        rows: How many rows it holds.
+        bytes: Its size on disk.
+        history_path: The timestamped copy, when `history=True`.
+    """
+
+    path: Path
+    rows: int
+    bytes: int
+    history_path: Path | None = None
+
+
+def resolve_output_path(
+    output_path: str | os.PathLike[str],
+    *,
+    root: str | os.PathLike[str] | None = None,
+    allow_outside_root: bool = False,
+) -> Path:
+    """Where `output_path` lands, refusing a path that escapes the analytics root.
+
+    A relative path resolves under `root` (default `FF_DATA_DIR/analytics`); one
+    that already names the root from the working directory (as in
+    `data/analytics/x/latest.parquet`) is taken as it is.
+
+    Args:
+        output_path: The file to write.
+        root: The analytics root; defaults to `KitSettings().analytics_dir`.
+        allow_outside_root: Accept a path outside the root.
+
+    Returns:
+        The absolute path.
+
+    Raises:
+        OutputPathError: The path escapes the root and `allow_outside_root` is false.
+    """
+    if root is None:
+        root = KitSettings().analytics_dir
+    base = Path(root).resolve()
+    given = Path(output_path)
+    if given.is_absolute():
+        target = given.resolve()
+    else:
+        from_cwd = given.resolve()
+        target = from_cwd if from_cwd.is_relative_to(base) else (base / given).resolve()
+    if not allow_outside_root and not target.is_relative_to(base):
+        raise OutputPathError(
+            f"output path {str(output_path)!r} resolves to {str(target)!r}, outside the "
+            f"analytics root {str(base)!r} (FF_DATA_DIR/analytics): use a path inside it, "
+            "or pass allow_outside_root=True if writing elsewhere is intended"
+        )
+    if target == base or target.name in ("", ".", ".."):
+        raise OutputPathError(f"output path {str(output_path)!r} names a directory, not a file")
+    return target
+
+
+def write_parquet(
+    data: pl.DataFrame | Sequence[BaseModel],
+    output_path: str | os.PathLike[str],
+    *,
+    root: str | os.PathLike[str] | None = None,
+    allow_outside_root: bool = False,
+    history: bool = False,
+    compression: str = "zstd",
+    artifact: bool = True,
+    artifact_key: str | None = None,
+) -> ParquetWriteResult:
+    """Write `data` to Parquet so that readers see the old file or the new, never half.
+
+    The file is written beside the target under a temporary name, flushed and
+    fsynced, moved over the target with `os.replace`, and the directory fsynced.
+
+    Args:
+        data: A DataFrame, or a list of Pydantic models (one row each).
+        output_path: The file; a relative path resolves under the analytics root.
+        root: The analytics root; defaults to `FF_DATA_DIR/analytics`.
+        allow_outside_root: Accept a path outside the root.
+        history: Also keep a timestamped copy beside the file
+            (`latest.20261129T033000123456Z.parquet`).
+        compression: Parquet compression codec.
+        artifact: Inside a Prefect run, publish a table artifact of per-column
+            nulls and min/max. A failure to publish is logged, never raised.
+        artifact_key: The artifact's key (lowercase letters, digits, dashes).
+
+    Returns:
+        The path, row count and size written.
+
+    Raises:
+        OutputPathError: The path escapes the root.
+        ParquetWriteError: An empty list of models (no columns to write) or data
+            that is neither a DataFrame nor models.
+    """
+    frame = to_frame(data)
+    target = resolve_output_path(output_path, root=root, allow_outside_root=allow_outside_root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        os.close(fd)
+        # Polars writes (and flushes) the file by path, off the GIL; fsync then makes
+        # its bytes durable before the rename can expose them.
+        frame.write_parquet(tmp, compression=compression)  # type: ignore[arg-type]
+        fsync_file(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_directory(target.parent)
+    copy = _keep_history(target) if history else None
+    result = ParquetWriteResult(target, frame.height, target.stat().st_size, copy)
+    kit_logger.info("Wrote %s rows (%s bytes) to %s", f"{result.rows:,}", result.bytes, target)
+    if artifact:
+        _publish_profile(frame, result, artifact_key)
+    return result
+
+
+def _keep_history(target: Path) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    copy = target.with_name(f"{target.stem}.{stamp}{target.suffix}")
+    try:
+        # The target's inode is never written again (the next write replaces it), so a
+        # hard link is an instant, atomic copy.
+        os.link(target, copy)
+    except OSError:
+        tmp = copy.with_name(f".{copy.name}.tmp")
+        shutil.copyfile(target, tmp)
+        os.replace(tmp, copy)
+    return copy
+
+
+def column_profile(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Per-column dtype, null count, min and max, as rows for a table artifact."""
+    import polars as pl
+
+    nulls = frame.null_count().row(0) if frame.width else ()
+    rows = []
+    for (name, dtype), null_count in zip(frame.schema.items(), nulls, strict=True):
+        low = high = None
+        if not isinstance(dtype, pl.List | pl.Struct | pl.Array | pl.Object):
+            with contextlib.suppress(Exception):
+                low, high = frame.select(
+                    pl.col(name).min().alias("min"), pl.col(name).max().alias("max")
+                ).row(0)
+        rows.append(
+            {
+                "column": name,
+                "dtype": str(dtype),
+                "nulls": null_count,
+                "min": None if low is None else str(low),
+                "max": None if high is None else str(high),
+            }
+        )
+    return rows
+
+
+def _publish_profile(frame: pl.DataFrame, result: ParquetWriteResult, key: str | None) -> None:
+    try:
+        if not in_run():
+            return
+        from prefect.artifacts import create_table_artifact
+
+        create_table_artifact(
+            table=column_profile(frame),
+            key=key,
+            description=(f"Wrote {result.rows:,} rows ({result.bytes:,} bytes) to `{result.path}`"),
+        )
+    except Exception as exc:
+        # The data is written; a missing summary must not fail the run.
+        kit_logger.warning("Could not publish the Parquet table artifact: %r", exc)

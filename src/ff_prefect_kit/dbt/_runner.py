@@ -1,0 +1,374 @@
+"""The dbt runner: `run_dbt_models`, an analytics task; its plain function is `.fn`.
+
+dbt runs in-process through `dbtRunner` by default: after the first call in a process
+it costs a fraction of a second, where the CLI costs seconds of imports on every call.
+Two things come with that, and are handled here: dbt-core does not support two
+invocations at once in one process (a lock serialises them), and dbt-duckdb keeps the
+DuckDB file open after `invoke()` returns (its connections are closed after every call,
+so the file can be opened read-only, here or from another process, right away).
+
+Passing `command` runs dbt as a subprocess instead, e.g. `["just", "dbt-run"]` as in the
+spec, or `["dbt", "build"]`; the selector and the kit's options are appended to it.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ff_prefect_kit._context import in_run
+from ff_prefect_kit._errors import DbtRunError
+from ff_prefect_kit._internals import close_dbt_duckdb_connections, close_dbt_file_logs
+from ff_prefect_kit._settings import KitSettings
+from ff_prefect_kit.core._task import analytics_task
+
+__all__ = ["DbtNodeResult", "DbtRunResult", "run_dbt_models"]
+
+EXTRA_HINT = (
+    "dbt is not installed: install the kit's dbt extra, "
+    "`pip install 'ff_prefect_kit[dbt]'` (or `uv add 'ff_prefect_kit[dbt]'`)"
+)
+JUST_HINT = (
+    "install it with `uv sync` (the kit's dev group has rust-just) or `pip install rust-just`, "
+    "or run dbt in-process by leaving `command` unset"
+)
+_FAILED = frozenset({"error", "fail", "runtime error"})
+_TAIL_LINES = 20
+_ARTIFACT_KEY = "dbt-run-results"
+
+# dbt-core keeps global state per process (flags, adapters, the invocation context):
+# one in-process invocation at a time.
+_IN_PROCESS_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class DbtNodeResult:
+    """What dbt reported for one node (model, test, seed, snapshot).
+
+    Attributes:
+        unique_id: dbt's id, e.g. `model.my_project.mrt_player_valuation`.
+        status: `success`, `error`, `pass`, `fail`, `warn`, `skipped`, ...
+        execution_time: Seconds dbt spent on the node.
+        message: dbt's message, e.g. `OK` or the database error.
+        failures: For a test, the number of failing rows; else `None`.
+    """
+
+    unique_id: str
+    status: str
+    execution_time: float
+    message: str | None
+    failures: int | None
+
+    @property
+    def failed(self) -> bool:
+        """Whether the node errored, or is a test that failed."""
+        return self.status in _FAILED
+
+    def describe(self) -> str:
+        """One line naming the node, its status, its failure count and message."""
+        count = f" ({self.failures} failing rows)" if self.failures else ""
+        message = f": {self.message}" if self.message else ""
+        return f"{self.unique_id} {self.status}{count}{message}"
+
+
+@dataclass(frozen=True)
+class DbtRunResult:
+    """The outcome of a successful dbt invocation.
+
+    Attributes:
+        selector: The `--select` argument.
+        command: What ran: `("dbtRunner", "build", ...)` in-process, else the argv.
+        nodes: One result per node dbt ran, in dbt's order.
+        elapsed: Wall-clock seconds of the invocation.
+    """
+
+    selector: str
+    command: tuple[str, ...]
+    nodes: tuple[DbtNodeResult, ...]
+    elapsed: float
+
+    def table(self) -> list[dict[str, Any]]:
+        """The nodes as rows (the table artifact's content)."""
+        return [
+            {
+                "unique_id": n.unique_id,
+                "status": n.status,
+                "execution_time": round(n.execution_time, 3),
+                "message": n.message or "",
+                "failures": n.failures,
+            }
+            for n in self.nodes
+        ]
+
+
+@analytics_task(name="run-dbt-models")
+def run_dbt_models(
+    selector: str,
+    *,
+    project_dir: str | os.PathLike[str] | None = None,
+    command: Sequence[str] | None = None,
+    dbt_command: str = "build",
+    duckdb_path: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    dbt_vars: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    settings: KitSettings | None = None,
+) -> DbtRunResult:
+    """Run `dbt build --select <selector>` and return each node's result.
+
+    dbt runs in-process unless `command` is given. The DuckDB path and the data
+    directory are passed to the project as the dbt vars `duckdb_path` and `data_dir`
+    (absolute paths), so every runner reads and writes the same files. Inside a Prefect
+    run the node results are also published as a table artifact.
+
+    Args:
+        selector: dbt's `--select`, e.g. `"mrt_player_valuation"` or `"+tag:daily"`.
+        project_dir: The dbt project; default `FF_DBT_PROJECT_DIR`. Its
+            `profiles.yml` is used when it has one.
+        command: Run dbt as a subprocess with this argv prefix, e.g.
+            `["just", "dbt-run"]` or `["dbt", "build"]`; the selector and options are
+            appended. `None` (the default) runs `dbt <dbt_command>` in-process.
+        dbt_command: The dbt subcommand for the in-process runner.
+        duckdb_path: The DuckDB file; default `FF_DUCKDB_PATH`, else the profile's.
+        data_dir: The kit's data directory; default `FF_DATA_DIR` (`data`).
+        dbt_vars: More dbt vars, merged over the two above.
+        env: The subprocess's environment; default this process's.
+        settings: Settings to read defaults from; default `KitSettings()`.
+
+    Returns:
+        The node results of the invocation (all of them succeeded).
+
+    Raises:
+        DbtRunError: dbt is not installed (the message names the extra), the command
+            is not on PATH, the selector matched no node, or dbt failed; the message
+            names each failing node with its message and, for a test, the failure count.
+        ConfigError: No project directory is given or configured.
+    """
+    settings = settings or KitSettings()
+    project = Path(project_dir if project_dir is not None else settings.require("dbt_project_dir"))
+    project = project.resolve()
+    if not (project / "dbt_project.yml").is_file():
+        raise DbtRunError(
+            f"{project} is not a dbt project (no dbt_project.yml): "
+            "pass project_dir or set FF_DBT_PROJECT_DIR"
+        )
+    variables: dict[str, Any] = {
+        "data_dir": str(Path(data_dir if data_dir is not None else settings.data_dir).resolve())
+    }
+    db = duckdb_path if duckdb_path is not None else settings.duckdb_path
+    if db is not None:
+        variables["duckdb_path"] = str(Path(db).resolve())
+    variables.update(dbt_vars or {})
+    options = ["--select", selector, "--project-dir", str(project)]
+    if (project / "profiles.yml").is_file():
+        options += ["--profiles-dir", str(project)]
+    options += ["--vars", json.dumps(variables), "--no-use-colors"]
+
+    started = time.perf_counter()
+    if command is None:
+        argv, success, detail, raw = _invoke_in_process([dbt_command, *options])
+        tail = ""
+    else:
+        argv, success, detail, raw, tail = _invoke_subprocess(command, options, project, env)
+    elapsed = time.perf_counter() - started
+    result = DbtRunResult(
+        selector=selector, command=tuple(argv), nodes=_nodes(raw), elapsed=elapsed
+    )
+    _publish(result)
+    _check(result, success, detail, tail, project)
+    return result
+
+
+_dbt_logger = logging.getLogger("ff_prefect_kit.dbt")
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING}
+
+
+def _forward_event(event: Any) -> None:
+    """Send one of dbt's log events to the kit's logger: the run's logs and the console.
+
+    dbt itself is told `--quiet`, so each line shows once, and inside a Prefect run it
+    reaches the run's logs (dbt's own stdout would not).
+    """
+    info = getattr(event, "info", None)
+    message = getattr(info, "msg", "")
+    level = _LEVELS.get(str(getattr(info, "level", "info")), logging.ERROR)
+    if message and level >= logging.INFO:
+        _dbt_logger.log(level, "%s", message)
+
+
+def _invoke_in_process(args: list[str]) -> tuple[list[str], bool, str, dict[str, Any] | None]:
+    with _IN_PROCESS_LOCK:
+        dbt_runner = _import_dbt_runner()
+        try:
+            outcome: Any = dbt_runner(callbacks=[_forward_event]).invoke(["--quiet", *args])
+        finally:
+            close_dbt_duckdb_connections()
+            close_dbt_file_logs()
+            _collect_worker_loops()
+    raw = outcome.result.to_dict() if hasattr(outcome.result, "to_dict") else None
+    detail = str(outcome.exception) if outcome.exception is not None else ""
+    return ["dbtRunner", *args], bool(outcome.success), detail, raw
+
+
+def _import_dbt_runner() -> Any:
+    # dbt-core 1.10 imports click's deprecated OptionParser: a warning about dbt's own
+    # code that a user cannot act on, and an error under `-W error` test suites.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"(dbt|click)\b")
+        warnings.filterwarnings("ignore", message=".*OptionParser", category=DeprecationWarning)
+        try:
+            from dbt.cli.main import dbtRunner
+        except ImportError as exc:
+            raise DbtRunError(f"{EXTRA_HINT} ({exc})") from exc
+    return dbtRunner
+
+
+def _collect_worker_loops() -> None:
+    # dbt-duckdb gives each of dbt's worker threads an asyncio event loop and never
+    # closes it; once the threads are gone the loops are garbage. Collect them now,
+    # quietly, rather than let a ResourceWarning surface at some later collection.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+def _invoke_subprocess(
+    command: Sequence[str],
+    options: list[str],
+    project: Path,
+    env: Mapping[str, str] | None,
+) -> tuple[list[str], bool, str, dict[str, Any] | None, str]:
+    if not command:
+        raise DbtRunError("command is empty: pass e.g. ['dbt', 'build'] or ['just', 'dbt-run']")
+    environment = dict(os.environ if env is None else env)
+    executable = _which(command[0], environment)
+    argv = [executable, *command[1:], *options]
+    results = project / "target" / "run_results.json"
+    # A run that fails before dbt writes results must not report an older run's.
+    results.unlink(missing_ok=True)
+    completed = subprocess.run(
+        argv,
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        check=False,
+    )
+    raw = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else None
+    for line in completed.stdout.splitlines():
+        if line.strip():
+            _dbt_logger.info("%s", line)
+    output = completed.stderr.strip() or completed.stdout.strip()
+    tail = "\n".join(output.splitlines()[-_TAIL_LINES:])
+    detail = f"exit status {completed.returncode}"
+    return [*command, *options], completed.returncode == 0, detail, raw, tail
+
+
+def _which(name: str, environment: Mapping[str, str]) -> str:
+    if name == "dbt":
+        # The dbt of this environment first: another one on PATH may carry another
+        # DuckDB major version, whose files this environment's DuckDB cannot open.
+        beside = Path(sys.executable).with_name("dbt")
+        if beside.is_file():
+            return str(beside)
+    found = shutil.which(name, path=environment.get("PATH"))
+    if found is not None:
+        return found
+    if name == "dbt":
+        raise DbtRunError(f"{EXTRA_HINT}; `dbt` was not found on PATH")
+    if name == "just":
+        raise DbtRunError(f"`just` was not found on PATH: {JUST_HINT}")
+    raise DbtRunError(
+        f"{name!r} was not found on PATH: check the `command` given to run_dbt_models"
+    )
+
+
+def _nodes(raw: Mapping[str, Any] | None) -> tuple[DbtNodeResult, ...]:
+    if raw is None:
+        return ()
+    nodes = []
+    for entry in raw.get("results", []):
+        failures = entry.get("failures")
+        # run_results.json names the node by id; the in-process result embeds the node.
+        unique_id = entry.get("unique_id") or (entry.get("node") or {}).get("unique_id", "")
+        nodes.append(
+            DbtNodeResult(
+                unique_id=str(unique_id),
+                status=str(entry.get("status", "")),
+                execution_time=float(entry.get("execution_time") or 0.0),
+                message=None if entry.get("message") is None else str(entry["message"]),
+                failures=None if failures is None else int(failures),
+            )
+        )
+    return tuple(nodes)
+
+
+def _check(result: DbtRunResult, success: bool, detail: str, tail: str, project: Path) -> None:
+    failed = [node for node in result.nodes if node.failed]
+    what = " ".join(_shown(result.command))
+    output = f"\ndbt output (last lines):\n{tail}" if tail else ""
+    if failed:
+        skipped = sum(node.status == "skipped" for node in result.nodes)
+        lines = "\n".join(f"  - {node.describe()}" for node in failed)
+        more = f"; {skipped} skipped" if skipped else ""
+        raise DbtRunError(
+            f"{what} failed: {len(failed)} of {len(result.nodes)} nodes failed{more}:\n{lines}"
+            f"{output}",
+            nodes=result.nodes,
+        )
+    if not success:
+        reason = f": {detail}" if detail else ""
+        raise DbtRunError(f"{what} failed{reason}{output}", nodes=result.nodes)
+    if not result.nodes:
+        raise DbtRunError(
+            f"selector {result.selector!r} matched no nodes in the dbt project at {project}: "
+            f"check the name (`dbt ls --select {result.selector}` lists what it matches)",
+            nodes=result.nodes,
+        )
+
+
+def _shown(command: tuple[str, ...]) -> tuple[str, ...]:
+    # The error names what ran without the long options (paths and vars).
+    shown = ["dbt"] if command[:1] == ("dbtRunner",) else []
+    skip = False
+    for part in command[1:] if shown else command:
+        if skip:
+            skip = False
+            continue
+        if part in ("--project-dir", "--profiles-dir", "--vars"):
+            skip = True
+            continue
+        if part != "--no-use-colors":
+            shown.append(part)
+    return tuple(shown)
+
+
+def _publish(result: DbtRunResult) -> None:
+    """Publish the node results as a table artifact when inside a Prefect run."""
+    if not in_run():
+        return
+    from prefect.artifacts import create_table_artifact
+
+    failed = sum(node.failed for node in result.nodes)
+    create_table_artifact(
+        table=result.table(),
+        key=_ARTIFACT_KEY,
+        description=(
+            f"dbt --select {result.selector}: {len(result.nodes)} nodes, {failed} failed, "
+            f"{result.elapsed:.1f} s"
+        ),
+    )

@@ -1,0 +1,104 @@
+"""The harness's SQLite database: kept migrated between sessions, copied to start from."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from contextlib import closing
+from pathlib import Path
+
+from ff_prefect_kit._fsync import fsync_directory, fsync_file
+from ff_prefect_kit._internals import prefect_migrations
+
+__all__ = ["database_path", "database_template", "keep_database", "start_from"]
+
+_log = logging.getLogger("ff_prefect_kit.testing.server")
+
+
+def database_path() -> Path | None:
+    """The current settings' SQLite database file, or `None` for another database."""
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    url = str(PREFECT_SERVER_DATABASE_CONNECTION_URL.value() or "")
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix) or ":memory:" in url:
+        return None
+    return Path(url.removeprefix(prefix))
+
+
+def database_template(folder: Path) -> Path:
+    """Where in `folder` the migrated database of the installed Prefect is kept.
+
+    Named by Prefect's release and its SQLite migrations, so that neither a new
+    release nor a development install with new migrations starts from a stale copy.
+    """
+    import hashlib
+
+    import prefect
+
+    names = sorted(p.name for p in prefect_migrations().glob("*.py"))
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
+    return folder / f"prefect-{prefect.__version__}-{digest}.db"
+
+
+def keep_database(template: Path) -> None:
+    """Copy the current SQLite database to `template`, consistently and atomically.
+
+    Uses SQLite's backup API, so a running server's write-ahead log is included.
+    Copies kept for other Prefect releases in the same folder are removed.
+
+    Raises:
+        OSError: The folder cannot be written.
+        sqlite3.Error: The database could not be read.
+    """
+    import sqlite3
+    import tempfile
+
+    source = database_path()
+    if source is None or not source.exists():
+        return
+    template.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=template.parent, prefix=f".{template.name}.")
+    os.close(handle)
+    try:
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
+            src.backup(dst)
+            # One self-contained file, so that a plain file copy of it is whole.
+            dst.execute("PRAGMA journal_mode = DELETE")
+        fsync_file(partial)
+        os.replace(partial, template)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+    fsync_directory(template.parent)
+    for other in template.parent.glob("prefect-*.db"):
+        if other != template:
+            other.unlink(missing_ok=True)
+
+
+def _sound(database: Path) -> bool:
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            return bool(db.execute("PRAGMA quick_check").fetchone() == ("ok",))
+    except sqlite3.Error:
+        return False
+
+
+def start_from(template: Path | None, database: Path | None) -> None:
+    """Copy `template` to a database file that does not exist yet.
+
+    A kept copy that SQLite finds damaged is removed; the server then migrates a
+    new database, and the session keeps that one instead.
+    """
+    if template is None or database is None:
+        return
+    if not template.exists() or database.exists():
+        return
+    if not _sound(template):
+        _log.warning("removing the damaged kept database %s", template)
+        template.unlink(missing_ok=True)
+        return
+    # Alembic finds the copy at its head revision and skips the migrations.
+    shutil.copyfile(template, database)

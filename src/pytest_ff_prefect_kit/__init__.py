@@ -1,0 +1,122 @@
+"""The ff_prefect_kit pytest plugin, registered through the `pytest11` entry point.
+
+It lives outside the `ff_prefect_kit` package and imports nothing of it (nor Prefect)
+when pytest loads it: a plugin is loaded before pytest-cov starts measuring, so
+`pytest --cov=ff_prefect_kit` still measures the whole kit, and a session that uses
+none of the fixtures pays nothing for them. Every fixture is opt-in and wraps a plain
+API of `ff_prefect_kit.testing`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from ff_prefect_kit.testing import DiscordWebhookMock, HarnessHandle
+
+__all__ = [
+    "discord_webhook_mock",
+    "no_retry_delays",
+    "prefect_test_harness",
+    "synthetic_marts",
+    "synthetic_marts_factory",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the kit's marker, so `--strict-markers` accepts it."""
+    config.addinivalue_line(
+        "markers",
+        "discord_webhook_mock(*, responses=(), passthrough=..., check_limits=True): "
+        "options of the discord_webhook_mock fixture (see mock_discord_webhook)",
+    )
+
+
+@pytest.fixture(scope="session")
+def prefect_test_harness(request: pytest.FixtureRequest) -> Iterator[HarnessHandle]:
+    """A temporary Prefect API for the whole session, isolated from ~/.prefect.
+
+    A drop-in for a session fixture around Prefect's own `prefect_test_harness()`:
+    started once, torn down even when tests fail; the migrated database is kept in
+    pytest's cache for the next session. Yields the API's URL and temporary home.
+    """
+    from ff_prefect_kit.testing import prefect_harness
+
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
+    database_cache = cache.mkdir("ff-prefect-kit") if cache is not None else None
+    with prefect_harness(database_cache=database_cache) as handle:
+        yield handle
+
+
+@pytest.fixture
+def no_retry_delays() -> Iterator[None]:
+    """Analytics tasks retry at once inside the test; the attempts still happen."""
+    from ff_prefect_kit.testing import set_testing
+
+    with set_testing(True):
+        yield
+
+
+@pytest.fixture
+def discord_webhook_mock(request: pytest.FixtureRequest) -> Iterator[DiscordWebhookMock]:
+    """A fake Discord webhook in `DISCORD_WEBHOOK_URL` recording every message.
+
+    Configure it with `@pytest.mark.discord_webhook_mock(responses=[429, 204], ...)`:
+    the marker's arguments go to `mock_discord_webhook()` as they are, so a misspelt
+    option fails as Python's own `TypeError`. At teardown, a message that broke
+    Discord's limits fails the test.
+    """
+    __tracebackhide__ = True
+    from ff_prefect_kit.testing import mock_discord_webhook
+
+    marker = request.node.get_closest_marker("discord_webhook_mock")
+    args, kwargs = (marker.args, marker.kwargs) if marker is not None else ((), {})
+    with mock_discord_webhook(*args, **kwargs) as webhook:
+        yield webhook
+
+
+@pytest.fixture(scope="session")
+def _ff_synthetic_marts_cache() -> dict[Any, Path]:
+    return {}
+
+
+@pytest.fixture
+def synthetic_marts_factory(
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    _ff_synthetic_marts_cache: dict[Any, Path],
+) -> Callable[..., Path]:
+    """Build a DuckDB file of synthetic marts: `factory(seasons=1, players=50, seed=0)`.
+
+    Each call returns a fresh copy under the test's `tmp_path` (a test may change it);
+    each size and seed is generated once per session.
+    """
+    from ff_prefect_kit.testing import build_synthetic_marts
+
+    def build(*, seasons: int = 1, players: int = 50, seed: int = 0) -> Path:
+        key = (seasons, players, seed)
+        if key not in _ff_synthetic_marts_cache:
+            folder = tmp_path_factory.mktemp("synthetic-marts")
+            _ff_synthetic_marts_cache[key] = build_synthetic_marts(
+                folder / "marts.duckdb", seasons=seasons, players=players, seed=seed
+            )
+        target = tmp_path / f"marts-s{seasons}-p{players}-seed{seed}.duckdb"
+        shutil.copyfile(_ff_synthetic_marts_cache[key], target)
+        return target
+
+    return build
+
+
+@pytest.fixture
+def synthetic_marts(synthetic_marts_factory: Callable[..., Path]) -> Path:
+    """A DuckDB file holding `mrt_fantasy_actuals_weekly` and `dim_player`: 1 season, 50 players.
+
+    Deterministic (seed 0), with the real mart's columns and types. Use
+    `synthetic_marts_factory` for other sizes or seeds.
+    """
+    return synthetic_marts_factory()

@@ -1,0 +1,52 @@
+"""The ff-prefect-kit command line."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from ff_prefect_kit.cli import main
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """--version prints the installed version and exits 0."""
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == version("ff-prefect-kit")
+
+
+def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without a command the usage is printed and the exit status is 2."""
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().out
+
+
+def test_unknown_command_exits_2() -> None:
+    """An unknown command is a usage error."""
+    with pytest.raises(SystemExit) as caught:
+        main(["dmeo"])
+    assert caught.value.code == 2
+
+
+def test_dead_prefect_api_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """demo with PREFECT_API_URL at a dead address exits 2 with one line naming it."""
+    dead = "http://127.0.0.1:9/api"
+    monkeypatch.setenv("PREFECT_API_URL", dead)
+    assert main(["demo", "--workdir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"error: PREFECT_API_URL={dead} is not reachable")
+    assert "unset PREFECT_API_URL" in err
+    assert not (tmp_path / "dbt_project").exists()
+
+
+@pytest.mark.parametrize("option", ["--seasons", "--players", "--top"])
+def test_sizes_must_be_positive(option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A size below 1 is a usage error naming the option."""
+    with pytest.raises(SystemExit) as caught:
+        main(["demo", option, "0"])
+    assert caught.value.code == 2
+    assert option in capsys.readouterr().err

@@ -1,0 +1,247 @@
+"""`run_dbt_models` on a copy of the example dbt project: real dbt-duckdb runs, no mocks.
+
+Each dbt invocation costs seconds, so one module-scoped build serves most tests, and
+the error cases reuse that project with the same vars (dbt's partial parse stays valid).
+"""
+
+from __future__ import annotations
+
+import inspect
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from ff_prefect_kit import DbtRunError, run_dbt_models
+from ff_prefect_kit.dbt import DbtRunResult
+from ff_prefect_kit.testing import MART_COLUMNS, HarnessHandle, build_mart, generate_raw
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "dbt_project"
+SIZE = {"synthetic_seasons": 2, "synthetic_players": 60, "synthetic_seed": 5}
+
+
+@dataclass(frozen=True)
+class Project:
+    """A built copy of the example project and the options every run here uses."""
+
+    directory: Path
+    database: Path
+    data_dir: Path
+    build: DbtRunResult
+
+    def run(self, selector: str, **options: object) -> DbtRunResult:
+        return run_dbt_models.fn(
+            selector,
+            project_dir=self.directory,
+            duckdb_path=self.database,
+            data_dir=self.data_dir,
+            dbt_vars=SIZE,
+            **options,  # type: ignore[arg-type]
+        )
+
+
+def valuation(mart: pl.DataFrame) -> pl.DataFrame:
+    """A player valuation with the schema the example flow writes."""
+    per_season = (
+        mart.group_by("player_id", "player_key", "display_name", "position", "season")
+        .agg(
+            pl.col("games_played").sum().cast(pl.Int32),
+            pl.col("fantasy_points").sum().alias("total_points"),
+        )
+        .with_columns(points_per_game=pl.col("total_points") / pl.col("games_played"))
+        .with_columns(
+            positional_rank=pl.col("total_points")
+            .rank("ordinal", descending=True)
+            .over("position", "season")
+            .cast(pl.Int32)
+        )
+    )
+    return per_season.with_columns(
+        value_over_replacement=pl.col("total_points")
+        - pl.col("total_points").quantile(0.5).over("position", "season")
+    ).sort("season", "position", "positional_rank")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The example project copied, its valuation Parquet written, and everything built."""
+    root = tmp_path_factory.mktemp("dbt")
+    directory = root / "dbt_project"
+    shutil.copytree(EXAMPLE, directory, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb"))
+    data_dir = root / "data"
+    output = data_dir / "analytics" / "player_valuation" / "latest.parquet"
+    output.parent.mkdir(parents=True)
+    mart = build_mart(generate_raw(seasons=2, players=60, seed=5))
+    valuation(mart).write_parquet(output)
+    database = root / "ff.duckdb"
+    build = run_dbt_models.fn(
+        "+mrt_fantasy_actuals_weekly mrt_player_valuation",
+        project_dir=directory,
+        duckdb_path=database,
+        data_dir=data_dir,
+        dbt_vars=SIZE,
+    )
+    return Project(directory, database, data_dir, build)
+
+
+def test_build_reports_every_node(project: Project) -> None:
+    """The result lists each model, seed and test with its status and timing."""
+    by_id = {node.unique_id: node for node in project.build.nodes}
+    model = by_id["model.ff_analytics_example.mrt_fantasy_actuals_weekly"]
+    assert model.status == "success"
+    assert model.execution_time > 0
+    assert "seed.ff_analytics_example.dim_scoring_rule" in by_id
+    tests = [n for n in project.build.nodes if n.unique_id.startswith("test.")]
+    assert tests
+    assert {n.status for n in tests} == {"pass"}
+    assert {row["unique_id"] for row in project.build.table()} == set(by_id)
+
+
+def test_mart_has_exactly_the_contract(project: Project) -> None:
+    """mrt_fantasy_actuals_weekly's columns, order and types are the contract's."""
+    with duckdb.connect(str(project.database), read_only=True) as con:
+        described = con.sql("DESCRIBE mrt_fantasy_actuals_weekly").fetchall()
+    assert [(row[0], row[1]) for row in described] == list(MART_COLUMNS.items())
+
+
+def test_dbt_mart_equals_the_generators_mart(project: Project) -> None:
+    """dbt's mart (seed-driven points) equals `build_mart` for the same seed and size."""
+    with duckdb.connect(str(project.database), read_only=True) as con:
+        query = "SELECT * FROM mrt_fantasy_actuals_weekly ORDER BY season, week, player_key"
+        built = pl.from_arrow(con.sql(query).to_arrow_table())
+    expected = build_mart(generate_raw(seasons=2, players=60, seed=5))
+    assert isinstance(built, pl.DataFrame)
+    assert_frame_equal(built, expected, check_exact=False, abs_tol=1e-9)
+
+
+def test_valuation_mart_is_built_from_the_parquet_source(project: Project) -> None:
+    """mrt_player_valuation reads the flow's Parquet and passes its dbt tests."""
+    with duckdb.connect(str(project.database), read_only=True) as con:
+        rows = con.sql("SELECT count(*), count(DISTINCT value_tier) FROM mrt_player_valuation")
+        [(count, tiers)] = rows.fetchall()
+    expected = len(pl.read_parquet(project.data_dir / "analytics/player_valuation/latest.parquet"))
+    assert count == expected
+    assert tiers >= 3
+    ids = {n.unique_id for n in project.build.nodes if n.status == "pass"}
+    assert any("accepted_values_mrt_player_valuation_value_tier" in i for i in ids)
+
+
+def test_database_opens_read_only_in_this_process_after_a_run(project: Project) -> None:
+    """Right after run_dbt_models returns, this process opens the DuckDB file read-only."""
+    project.run("dim_scoring_rule")
+    with duckdb.connect(str(project.database), read_only=True) as con:
+        assert con.sql("SELECT count(*) > 0 FROM dim_scoring_rule").fetchall() == [(True,)]
+
+
+def test_database_opens_read_only_from_another_process_after_a_run(project: Project) -> None:
+    """Right after run_dbt_models returns, another process opens the DuckDB file read-only."""
+    project.run("dim_scoring_rule")
+    script = (
+        "import duckdb, sys\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "print(con.sql('SELECT count(*) FROM mrt_fantasy_actuals_weekly').fetchall()[0][0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(project.database)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 0
+
+
+@pytest.mark.parametrize("command", [None, ("dbt", "build")], ids=["in-process", "subprocess"])
+def test_failing_model_raises_naming_it(project: Project, command: tuple[str, ...] | None) -> None:
+    """A model that fails raises DbtRunError naming the model and the database's message."""
+    broken = project.directory / "models" / "marts" / "mrt_broken.sql"
+    broken.write_text("select no_such_column from {{ ref('stg_players') }}\n")
+    try:
+        with pytest.raises(DbtRunError) as caught:
+            project.run("mrt_broken", command=command)
+    finally:
+        broken.unlink()
+    message = str(caught.value)
+    assert message.startswith("dbt build --select mrt_broken failed: 1 of 1 nodes failed:")
+    assert "model.ff_analytics_example.mrt_broken error" in message
+    assert "no_such_column" in message
+    assert [n.unique_id for n in caught.value.nodes if n.status == "error"] == [
+        "model.ff_analytics_example.mrt_broken"
+    ]
+    if command is not None:
+        assert "dbt output (last lines):" in message
+
+
+def test_failing_dbt_test_raises_with_its_failure_count(project: Project) -> None:
+    """A dbt test that fails raises DbtRunError naming it with its failing-row count."""
+    failing = project.directory / "tests" / "assert_three_rules_fail.sql"
+    failing.parent.mkdir(exist_ok=True)
+    failing.write_text("select * from {{ ref('dim_scoring_rule') }} limit 3\n")
+    try:
+        with pytest.raises(DbtRunError) as caught:
+            project.run("assert_three_rules_fail")
+    finally:
+        failing.unlink()
+    assert "test.ff_analytics_example.assert_three_rules_fail fail (3 failing rows)" in str(
+        caught.value
+    )
+
+
+def test_unknown_selector_is_an_error_not_an_empty_success(project: Project) -> None:
+    """A selector that matches nothing raises DbtRunError naming the selector."""
+    with pytest.raises(DbtRunError, match="selector 'mrt_no_such_model' matched no nodes"):
+        project.run("mrt_no_such_model")
+
+
+def test_missing_dbt_names_the_extra(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without dbt importable, the error names the `ff_prefect_kit[dbt]` extra."""
+    monkeypatch.setitem(sys.modules, "dbt.cli.main", None)
+    with pytest.raises(DbtRunError, match=r"ff_prefect_kit\[dbt\]"):
+        project.run("dim_scoring_rule")
+
+
+def test_missing_just_is_a_clear_error(project: Project, tmp_path: Path) -> None:
+    """A `just dbt-run` runner with no `just` on PATH says how to install it."""
+    with pytest.raises(DbtRunError, match=r"`just` was not found on PATH.*rust-just"):
+        project.run("dim_scoring_rule", command=["just", "dbt-run"], env={"PATH": str(tmp_path)})
+
+
+def test_missing_project_is_a_clear_error(tmp_path: Path) -> None:
+    """A directory without dbt_project.yml raises DbtRunError naming it."""
+    with pytest.raises(DbtRunError, match="not a dbt project"):
+        run_dbt_models.fn("anything", project_dir=tmp_path)
+
+
+def test_task_is_named_run_dbt_models() -> None:
+    """The Prefect task is `run-dbt-models`; its plain function is `.fn`."""
+    assert run_dbt_models.name == "run-dbt-models"
+    assert inspect.unwrap(run_dbt_models.fn).__name__ == "run_dbt_models"
+
+
+def test_task_publishes_the_node_results_as_a_table_artifact(
+    project: Project, prefect_test_harness: HarnessHandle
+) -> None:
+    """Inside a flow, `run-dbt-models` publishes each node's result as a table artifact."""
+    from prefect import flow
+
+    @flow
+    def build_seed() -> None:
+        run_dbt_models(
+            "dim_scoring_rule",
+            project_dir=project.directory,
+            duckdb_path=project.database,
+            data_dir=project.data_dir,
+            dbt_vars=SIZE,
+        )
+
+    record = prefect_test_harness.run_record(build_seed(return_state=True))
+    assert record.task("run-dbt-models").state == "COMPLETED"
+    [artifact] = [a for a in record.artifacts if a.key == "dbt-run-results"]
+    assert artifact.type == "table"
+    assert "seed.ff_analytics_example.dim_scoring_rule" in str(artifact.data)
