@@ -31,7 +31,24 @@ from ff_prefect_kit.data import ParquetWriteResult
 
 logger = logging.getLogger(__name__)
 
-# Starters per position in a 12-team league with IDP: the best player left over after
+# The mart's positions, by the fantasy group a player is valued in. Defenders are IDP
+# groups: linemen (DL), linebackers (LB), backs (DB).
+FANTASY_GROUP = {
+    "QB": "QB",
+    "RB": "RB",
+    "FB": "RB",
+    "WR": "WR",
+    "TE": "TE",
+    **dict.fromkeys(("DE", "DT", "NT", "DL"), "DL"),
+    **dict.fromkeys(("LB", "OLB", "MLB", "ILB"), "LB"),
+    **dict.fromkeys(("CB", "SAF", "FS", "S", "DB"), "DB"),
+}
+# This league scores no kicking, punting, long snapping or line play: those players
+# are left out on purpose (and counted in the log). Any other position is not known
+# to the valuation, and validation stops the flow naming it.
+NOT_VALUED = frozenset({"K", "P", "LS", "OT", "G", "C"})
+
+# Starters per group in a 12-team league with IDP: the best player left over after
 # every team has filled its lineup sets the replacement level.
 REPLACEMENT_RANK = {"QB": 13, "RB": 25, "WR": 37, "TE": 13, "DL": 25, "LB": 25, "DB": 25}
 
@@ -53,7 +70,10 @@ class PlayerValuationOutput(BaseModel):
 
 @analytics_task(name="value-players")
 def value_players(weekly: pl.DataFrame, min_games: int = 1) -> pl.DataFrame:
-    """Points per game, positional rank and value over a replacement-level player.
+    """Points per game, rank in the fantasy group and value over a replacement-level player.
+
+    Positions are valued in their fantasy group (`FANTASY_GROUP`: a DE and a DT are both
+    DL); kickers, punters, long snappers and offensive linemen are left out.
 
     Args:
         weekly: Rows of mrt_fantasy_actuals_weekly.
@@ -62,8 +82,13 @@ def value_players(weekly: pl.DataFrame, min_games: int = 1) -> pl.DataFrame:
     Returns:
         One row per player-season, in PlayerValuationOutput's columns.
     """
+    valued_rows = weekly.filter(~pl.col("position").is_in(list(NOT_VALUED)))
+    left_out = weekly.height - valued_rows.height
+    if left_out:
+        logger.info("left out %d stat lines of positions this league does not score", left_out)
     seasons = (
-        weekly.group_by("season", "player_key")
+        valued_rows.with_columns(pl.col("position").replace(FANTASY_GROUP))
+        .group_by("season", "player_key")
         .agg(
             pl.col("player_id").last(),
             pl.col("display_name").drop_nulls().last(),

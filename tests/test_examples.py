@@ -10,10 +10,12 @@ from types import ModuleType
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
 
-from ff_prefect_kit import DbtRunError, load_dbt_mart
+from ff_prefect_kit import DbtRunError, SchemaValidationError, load_dbt_mart, validate_frame
 from ff_prefect_kit.data import validate_records
-from ff_prefect_kit.testing import DiscordWebhookMock
+from ff_prefect_kit.testing import POSITIONS, DiscordWebhookMock
+from ff_prefect_kit.testing.strategies import POLARS_SCHEMA, mart_frames
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -59,6 +61,49 @@ def test_valuation_ranks_each_position(template: ModuleType, synthetic_marts: Pa
     best = valued.group_by("season", "position").agg(pl.col("points_per_game").max().alias("best"))
     joined = firsts.join(best, on=["season", "position"])
     assert (joined["points_per_game"] == joined["best"]).all()
+
+
+@settings(max_examples=150)
+@given(frame=mart_frames(min_rows=1, max_rows=40))
+def test_valuation_runs_on_any_frame_of_the_real_marts_domain(
+    template: ModuleType, frame: pl.DataFrame
+) -> None:
+    """Any mart frame of the real domain (23 positions, all season types) values and validates."""
+    valued = template.value_players.fn(frame)
+    validate_frame.fn(valued, template.PlayerValuationOutput, allow_empty=True)
+    assert set(valued["position"].unique()) <= set(template.REPLACEMENT_RANK)
+
+
+def test_every_position_of_the_real_mart_is_valued_or_left_out_on_purpose(
+    template: ModuleType,
+) -> None:
+    """Each of the 23 real positions is in a fantasy group or among those not valued."""
+    assert set(POSITIONS) == set(template.FANTASY_GROUP) - {"DL"} | template.NOT_VALUED
+
+
+def test_an_unknown_position_stops_at_validation_naming_it(template: ModuleType) -> None:
+    """A position the valuation does not know fails validation, naming the value."""
+    frame = pl.DataFrame(
+        [{**row, "position": "XX"} for row in _one_row_frame().to_dicts()],
+        schema=POLARS_SCHEMA,
+    )
+    with pytest.raises(SchemaValidationError, match="position='XX'"):
+        validate_frame.fn(template.value_players.fn(frame), template.PlayerValuationOutput)
+
+
+def _one_row_frame() -> pl.DataFrame:
+    row = dict.fromkeys(POLARS_SCHEMA)
+    row.update(
+        player_id=-1,
+        player_key="00-0000001",
+        season=2024,
+        week=1,
+        season_type="REG",
+        position="QB",
+        games_played=1,
+        fantasy_points=12.5,
+    )
+    return pl.DataFrame([row], schema=POLARS_SCHEMA)
 
 
 @pytest.mark.usefixtures("prefect_test_harness")

@@ -4,18 +4,24 @@ Prefect ships to the API only the records of its own loggers and of those named 
 `PREFECT_LOGGING_EXTRA_LOGGERS`, and the root logger sits at WARNING, so the INFO
 lines of `logging.getLogger(__name__)` in a task module would reach neither the
 run's logs nor the console. `bridge_logger` fixes that for one logger, without
-environment variables; the kit's decorators call it for the decorated function's
-module and for the kit's own logger.
+environment variables. `bridge_user_loggers` does it for every module logger of the
+user's own code (a module outside the installed libraries and the standard
+library), so a helper module with no decorator is heard too; third-party loggers
+(httpx, duckdb, ...) stay out. The kit's decorators call it as each run starts.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+import sysconfig
 import threading
+from functools import cache
+from pathlib import Path
 
 from ff_prefect_kit._context import in_run
 
-__all__ = ["bridge_logger", "kit_logger"]
+__all__ = ["bridge_logger", "bridge_user_loggers", "kit_logger"]
 
 kit_logger = logging.getLogger("ff_prefect_kit")
 
@@ -71,3 +77,56 @@ def bridge_logger(name: str, level: int = logging.INFO) -> logging.Logger:
         if logger.level == logging.NOTSET:
             logger.setLevel(level)
     return logger
+
+
+@cache
+def _library_roots() -> tuple[Path, ...]:
+    """Where installed libraries and the standard library live."""
+    names = ("stdlib", "platstdlib", "purelib", "platlib")
+    roots = {Path(path).resolve() for name in names if (path := sysconfig.get_path(name))}
+    roots.update(Path(p).resolve() for p in sys.path if "site-packages" in p)
+    return tuple(sorted(roots))
+
+
+def _is_user_module(name: str) -> bool:
+    """Whether logger `name` is a module of the user's own code."""
+    if name.split(".", maxsplit=1)[0] in ("prefect", "ff_prefect_kit", "pytest_ff_prefect_kit"):
+        return False
+    module = sys.modules.get(name)
+    file = getattr(module, "__file__", None)
+    if not file:
+        return False
+    path = Path(file).resolve()
+    return not any(path.is_relative_to(root) for root in _library_roots())
+
+
+class _UserLoggers:
+    """The loggers already looked at, so each call looks only at new ones."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.considered: set[str] = set()
+
+    def fresh(self) -> list[str]:
+        names = logging.root.manager.loggerDict
+        if len(names) == self.seen:
+            return []
+        with _lock:
+            fresh = [name for name in list(names) if name not in self.considered]
+            self.considered.update(fresh)
+            self.seen = len(names)
+        return fresh
+
+
+_user_loggers = _UserLoggers()
+
+
+def bridge_user_loggers() -> None:
+    """Bridge every existing logger named after a module of the user's own code.
+
+    Cheap when nothing changed: loggers are looked at once, and only when new ones
+    have appeared since the last call.
+    """
+    for name in _user_loggers.fresh():
+        if _is_user_module(name):
+            bridge_logger(name)

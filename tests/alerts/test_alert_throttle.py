@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ff_prefect_kit import InvalidOptionError, Severity
-from ff_prefect_kit.alerts import Alert, AlertThrottle
+from ff_prefect_kit.alerts import Alert, AlertThrottle, reset_throttles
 
 START = datetime(2026, 9, 14, 12, 0, tzinfo=UTC)
 ALERT = Alert(Severity.FAILURE, "nightly failed")
@@ -66,3 +66,12 @@ def test_negative_window_is_rejected() -> None:
     """A negative window is an invalid option."""
     with pytest.raises(InvalidOptionError, match="must not be negative"):
         AlertThrottle(timedelta(seconds=-1))
+
+
+def test_reset_throttles_forgets_every_window() -> None:
+    """After reset_throttles(), a key inside its window alerts again."""
+    throttle = AlertThrottle(timedelta(hours=1), clock=Clock())
+    assert throttle.admit("nightly", ALERT) is ALERT
+    assert throttle.admit("nightly", ALERT) is None
+    reset_throttles()
+    assert throttle.admit("nightly", ALERT) is ALERT

@@ -174,3 +174,16 @@ def test_alert_window_none_sends_every_failure() -> None:
         nightly(return_state=True)
         nightly(return_state=True)
     assert len(discord.messages) == 2
+
+
+@monitored_flow(name="fails-in-every-test")
+def _fails_in_every_test() -> None:
+    raise ValueError("boom")
+
+
+def test_each_webhook_mock_starts_with_quiet_alert_windows() -> None:
+    """A module-level flow's alert is not held back by an earlier test's alert."""
+    for _ in range(2):
+        with mock_discord_webhook() as webhook:
+            _fails_in_every_test(return_state=True)
+        assert len(webhook.messages) == 1

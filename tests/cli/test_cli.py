@@ -50,3 +50,35 @@ def test_sizes_must_be_positive(option: str, capsys: pytest.CaptureFixture[str])
         main(["demo", option, "0"])
     assert caught.value.code == 2
     assert option in capsys.readouterr().err
+
+
+def test_without_an_api_the_command_keeps_its_own_prefect_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no PREFECT_API_URL, the ephemeral API's database lives in the command's home."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_HOME,
+        PREFECT_SERVER_DATABASE_CONNECTION_URL,
+        temporary_settings,
+    )
+
+    from ff_prefect_kit.cli._main import embedded_defaults
+
+    defaults = {PREFECT_API_URL, PREFECT_SERVER_DATABASE_CONNECTION_URL}
+    with temporary_settings(restore_defaults=defaults), embedded_defaults(home=tmp_path):
+        assert PREFECT_HOME.value() == tmp_path
+        assert str(tmp_path / "prefect.db") in PREFECT_SERVER_DATABASE_CONNECTION_URL.value()
+
+
+def test_with_an_api_the_users_prefect_home_is_left_alone(tmp_path: Path) -> None:
+    """Pointed at an API, the command changes no Prefect home."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    from ff_prefect_kit.cli._main import embedded_defaults
+
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+        before = PREFECT_HOME.value()
+        with embedded_defaults(home=tmp_path / "unused"):
+            assert PREFECT_HOME.value() == before
+    assert not (tmp_path / "unused").exists()

@@ -62,6 +62,37 @@ def test_a_path_already_naming_the_root_is_not_nested(
     assert result.path == (tmp_path / "data" / "analytics" / "x" / "latest.parquet").resolve()
 
 
+@pytest.mark.parametrize("path", ["data/analytics/x.parquet", "analytics/x.parquet"])
+def test_a_path_repeating_the_roots_folders_from_elsewhere_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """Run from outside the project, `data/analytics/x.parquet` is refused, never nested."""
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "project" / "data" / "analytics"
+    with pytest.raises(OutputPathError, match="relative to the root") as caught:
+        write_parquet.fn(pl.DataFrame({"a": [1]}), path, root=root)
+    assert repr(path) in str(caught.value)
+    assert not root.exists()
+
+
+def test_a_new_file_follows_the_umask(root: Path) -> None:
+    """A new output is readable as any file the user creates: 0666 less the umask."""
+    old = os.umask(0o022)
+    try:
+        result = write_parquet.fn(pl.DataFrame({"a": [1]}), "x.parquet", root=root)
+    finally:
+        os.umask(old)
+    assert result.path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_replaced_file_keeps_its_mode(root: Path) -> None:
+    """Rewriting an output keeps the mode the old file had."""
+    first = write_parquet.fn(pl.DataFrame({"a": [1]}), "x.parquet", root=root)
+    first.path.chmod(0o640)
+    second = write_parquet.fn(pl.DataFrame({"a": [2]}), "x.parquet", root=root)
+    assert second.path.stat().st_mode & 0o777 == 0o640
+
+
 @pytest.mark.parametrize(
     "path", ["../../etc/x.parquet", "../x.parquet", "a/../../x.parquet", "/etc/x.parquet"]
 )

@@ -6,6 +6,7 @@ the error cases reuse that project with the same vars (dbt's partial parse stays
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import shutil
 import subprocess
@@ -47,25 +48,15 @@ class Project:
 
 
 def valuation(mart: pl.DataFrame) -> pl.DataFrame:
-    """A player valuation with the schema the example flow writes."""
-    per_season = (
-        mart.group_by("player_id", "player_key", "display_name", "position", "season")
-        .agg(
-            pl.col("games_played").sum().cast(pl.Int32),
-            pl.col("fantasy_points").sum().alias("total_points"),
-        )
-        .with_columns(points_per_game=pl.col("total_points") / pl.col("games_played"))
-        .with_columns(
-            positional_rank=pl.col("total_points")
-            .rank("ordinal", descending=True)
-            .over("position", "season")
-            .cast(pl.Int32)
-        )
-    )
-    return per_season.with_columns(
-        value_over_replacement=pl.col("total_points")
-        - pl.col("total_points").quantile(0.5).over("position", "season")
-    ).sort("season", "position", "positional_rank")
+    """The example flow's own valuation of the mart: what it writes to Parquet."""
+    path = EXAMPLE.parent / "analytics_template_flow.py"
+    spec = importlib.util.spec_from_file_location("dbt_test_example_flow", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    valued: pl.DataFrame = module.value_players.fn(mart)
+    return valued
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -193,3 +195,42 @@ def test_later_sessions_start_from_the_database_the_first_one_kept(
     before = kept.read_bytes()
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
     assert kept.read_bytes() == before, "the second session changed the kept database"
+
+
+def test_loading_the_plugin_imports_neither_the_kit_nor_prefect() -> None:
+    """The entry module pytest loads first imports nothing heavy, so it costs nothing unused."""
+    code = (
+        "import sys, pytest_ff_prefect_kit; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'ff_prefect_kit', 'prefect', 'polars', 'duckdb', 'respx'}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    assert loaded.strip() == "[]"
+
+
+COVERED_TESTS = """
+from ff_prefect_kit import KitError
+from ff_prefect_kit.alerts import redact
+
+
+def test_redacts():
+    assert "<redacted>" in redact("https://discord.com/api/webhooks/1234567/secret")
+    assert issubclass(KitError, Exception)
+"""
+
+
+def test_a_downstream_cov_run_measures_the_kit(pytester: pytest.Pytester) -> None:
+    """`pytest --cov=ff_prefect_kit` in a user's project measures the kit, with no warning."""
+    pytester.makepyfile(test_cov=COVERED_TESTS)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:randomly", "--cov=ff_prefect_kit", "--cov-report=term"
+    )
+    result.assert_outcomes(passed=1)
+    output = result.stdout.str() + result.stderr.str()
+    assert "previously imported" not in output
+    # Module-level lines run at import: measured only if coverage started before the kit.
+    [errors_line] = [line for line in result.stdout.lines if "ff_prefect_kit/_errors.py" in line]
+    _, statements, missed, _ = errors_line.split()
+    assert int(missed) < int(statements) / 2

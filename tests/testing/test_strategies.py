@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from hypothesis import find, given, settings
 
-from ff_prefect_kit.testing import MART_COLUMNS
+from ff_prefect_kit.testing import MART_COLUMNS, POSITIONS
 from ff_prefect_kit.testing.strategies import POLARS_SCHEMA, mart_frames, mart_rows
 
 
@@ -28,9 +28,16 @@ def test_unmapped_players_have_no_display_name(row: dict[str, Any]) -> None:
 
 @given(mart_rows())
 def test_season_type_follows_the_week(row: dict[str, Any]) -> None:
-    """Weeks 1-18 are REG, 19-22 POST."""
+    """Weeks 1-18 are regular or preseason, 19-22 a playoff type the schema allows."""
     assert 1 <= row["week"] <= 22
-    assert row["season_type"] == ("REG" if row["week"] <= 18 else "POST")
+    allowed = {"REG", "PRE"} if row["week"] <= 18 else {"POST", "WC", "DIV", "CON", "SB"}
+    assert row["season_type"] in allowed
+
+
+@given(mart_rows())
+def test_positions_are_the_real_marts(row: dict[str, Any]) -> None:
+    """Every position drawn is one of the 23 the real mart holds."""
+    assert row["position"] in POSITIONS
 
 
 @settings(max_examples=30)
@@ -44,6 +51,9 @@ def test_keys_are_unique(frame: pl.DataFrame) -> None:
 EDGE_CASES = {
     "last regular-season week": lambda r: r["week"] == 18,
     "playoff week": lambda r: r["season_type"] == "POST",
+    "a playoff round as its own season type": lambda r: r["season_type"] == "WC",
+    "a special teams player": lambda r: r["position"] == "LS",
+    "an offensive lineman": lambda r: r["position"] == "OT",
     "unmapped player": lambda r: r["player_id"] == -1,
     "negative points": lambda r: r["fantasy_points"] < 0,
     "null stat": lambda r: r["passing_yards"] is None,

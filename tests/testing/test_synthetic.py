@@ -14,7 +14,9 @@ from ff_prefect_kit.testing import (
     MART_COLUMNS,
     PLAYERS_TABLE,
     POSITIONS,
+    SEASON_TYPES,
     STAT_COLUMNS,
+    STAT_PROFILE,
     build_mart,
     build_synthetic_marts,
     generate_raw,
@@ -104,16 +106,34 @@ def test_every_player_season_has_a_bye_and_some_miss_more(mart: pl.DataFrame) ->
     assert (games["len"] < 17).sum() > len(games) * 0.1
 
 
-def test_all_positions_including_idp_occur(mart: pl.DataFrame) -> None:
-    """QB/RB/WR/TE and DL/LB/DB rows are all present."""
+def test_all_23_real_positions_occur(mart: pl.DataFrame) -> None:
+    """Every position of the real mart is present: offence, IDP, specialists, linemen."""
+    assert len(POSITIONS) == 23
     assert set(mart["position"].unique()) == set(POSITIONS)
 
 
+def test_season_types_are_the_real_marts(mart: pl.DataFrame) -> None:
+    """Weeks 1-18 are REG, 19-22 POST, as the real mart holds them."""
+    assert set(mart["season_type"].unique()) == set(SEASON_TYPES)
+    reg = mart.filter(pl.col("season_type") == "REG")["week"]
+    post = mart.filter(pl.col("season_type") == "POST")["week"]
+    assert (reg.min(), reg.max()) == (1, 18)
+    assert (post.min(), post.max()) == (19, 22)
+
+
+@pytest.mark.parametrize("position", ["K", "P", "LS", "OT", "G", "C"])
+def test_specialists_and_linemen_score_nothing(mart: pl.DataFrame, position: str) -> None:
+    """Players who record none of the scored stats have 0 fantasy points, as in the real mart."""
+    rows = mart.filter(pl.col("position") == position)
+    assert rows.height > 0
+    assert rows["fantasy_points"].abs().max() == 0
+
+
 def test_unmapped_players_have_id_minus_one_and_no_name(mart: pl.DataFrame) -> None:
-    """Unmapped rows: player_id -1, null display_name, the raw id as player_key."""
+    """Most rows are unmapped, as in a fresh build: player_id -1, no name, the raw id as key."""
     unmapped = mart.filter(pl.col("player_id") == -1)
     mapped = mart.filter(pl.col("player_id") != -1)
-    assert 0 < len(unmapped) < len(mart) * 0.2
+    assert len(mart) * 0.45 < len(unmapped) < len(mart) * 0.75
     assert unmapped["display_name"].null_count() == len(unmapped)
     assert unmapped["player_key"].str.starts_with("00-").all()
     assert mapped["display_name"].null_count() == 0
@@ -151,7 +171,9 @@ def test_counting_stats_are_whole_and_consistent(mart: pl.DataFrame) -> None:
     assert frame.select((pl.all() == pl.all().round(0)).all()).row(0) == (True,) * len(counts)
     assert (mart["completions"] <= mart["attempts"]).all()
     assert (mart["receptions"] <= mart["targets"]).all()
-    defenders = mart.filter(pl.col("position").is_in(["DL", "LB", "DB"]))
+    defenders = mart.filter(
+        pl.col("position").replace_strict(STAT_PROFILE).is_in(["DL", "LB", "DB"])
+    )
     assert defenders.select(pl.col("passing_yards", "receiving_yards").abs().sum()).row(0) == (0, 0)
 
 

@@ -12,7 +12,7 @@ from ff_prefect_kit.alerts._model import Alert, AlertSink, Severity
 from ff_prefect_kit.alerts._payload import build_payload, payload_problems
 from ff_prefect_kit.alerts._redaction import redact, validate_webhook_url
 from ff_prefect_kit.alerts._sinks import LogSink, NotifierSink, send_alert
-from ff_prefect_kit.alerts._throttle import AlertThrottle
+from ff_prefect_kit.alerts._throttle import AlertThrottle, reset_throttles
 
 __all__ = [
     "DEFAULT_BLOCK_NAME",
@@ -28,6 +28,7 @@ __all__ = [
     "payload_problems",
     "redact",
     "register_blocks",
+    "reset_throttles",
     "send_alert",
     "validate_webhook_url",
 ]

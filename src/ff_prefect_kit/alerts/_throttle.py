@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -10,9 +11,14 @@ from datetime import UTC, datetime, timedelta
 from ff_prefect_kit._errors import InvalidOptionError
 from ff_prefect_kit.alerts._model import Alert
 
-__all__ = ["DEFAULT_ALERT_WINDOW", "AlertThrottle"]
+__all__ = ["DEFAULT_ALERT_WINDOW", "AlertThrottle", "reset_throttles"]
 
 DEFAULT_ALERT_WINDOW = timedelta(minutes=10)
+
+# Every live throttle, so that a test tool can start each test with quiet windows
+# (a module-level flow keeps its throttle for the life of the process).
+_LIVE: weakref.WeakSet[AlertThrottle] = weakref.WeakSet()
+_LIVE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -46,6 +52,8 @@ class AlertThrottle:
         self._clock = clock
         self._lock = threading.Lock()
         self._windows: dict[str, _Window] = {}
+        with _LIVE_LOCK:
+            _LIVE.add(self)
 
     def __repr__(self) -> str:
         return f"AlertThrottle(window={self.window!r})"
@@ -75,8 +83,25 @@ class AlertThrottle:
         note = f"and {n} more failure{'s' if n != 1 else ''} since {since}"
         return replace(alert, fields=(*alert.fields, ("Also failed", note)))
 
+    def reset(self) -> None:
+        """Forget every window: the next alert for any key is sent."""
+        with self._lock:
+            self._windows.clear()
+
     def held_back(self, key: str) -> int:
         """How many alerts for `key` are held back in its current window."""
         with self._lock:
             current = self._windows.get(key)
             return current.suppressed if current else 0
+
+
+def reset_throttles() -> None:
+    """Forget the windows of every throttle in this process (what test tools call).
+
+    `mock_discord_webhook()` calls it on entry and exit, so one test's alert never
+    holds back the next test's.
+    """
+    with _LIVE_LOCK:
+        throttles = list(_LIVE)
+    for throttle in throttles:
+        throttle.reset()

@@ -127,6 +127,7 @@ def _top_players(path: Path, top: int) -> list[dict[str, Any]]:
         .select(
             "season",
             "display_name",
+            "player_key",
             "position",
             "games_played",
             "points_per_game",
@@ -142,7 +143,7 @@ def _print_table(rows: list[dict[str, Any]], out: TextIO) -> None:
     cells = [
         [
             str(r["season"]),
-            r["display_name"] or "(unmapped)",
+            r["display_name"] or f"(unmapped {r['player_key']})",
             r["position"],
             str(r["games_played"]),
             f"{r['points_per_game']:.2f}",

@@ -16,20 +16,30 @@ __all__ = ["main"]
 
 
 @contextmanager
-def embedded_defaults() -> Iterator[None]:
+def embedded_defaults(home: Path | None = None) -> Iterator[None]:
     """Settings for running offline on Prefect's local ephemeral API.
 
     The ephemeral server must not phone home (this machine may be offline), and its
     first start, which migrates a fresh database, may take longer than Prefect's
     default 20 s. Explicit settings from the environment win.
+
+    Args:
+        home: A Prefect home of the command's own, used when no `PREFECT_API_URL` is
+            set, so that the ephemeral API's database is not the user's `~/.prefect`
+            one (a newer Prefect would migrate it past the user's own release).
     """
     from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_HOME,
         PREFECT_SERVER_ANALYTICS_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
         temporary_settings,
     )
 
     updates: dict[Any, Any] = {}
+    if home is not None and not PREFECT_API_URL.value():
+        home.mkdir(parents=True, exist_ok=True)
+        updates[PREFECT_HOME] = home
     if "PREFECT_SERVER_ANALYTICS_ENABLED" not in os.environ:
         updates[PREFECT_SERVER_ANALYTICS_ENABLED] = False
     if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" not in os.environ:
@@ -51,7 +61,7 @@ def _demo(args: argparse.Namespace) -> int:
         verbose=args.verbose,
     )
     try:
-        with embedded_defaults():
+        with embedded_defaults(home=options.workdir.resolve() / ".prefect"):
             return run_demo(options)
     except KitError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from ff_prefect_kit._logging import kit_logger
+from ff_prefect_kit._logging import bridge_user_loggers, kit_logger
 
 __all__ = ["describe_result", "instrument"]
 
@@ -58,6 +58,7 @@ def instrument(
 
         @functools.wraps(fn)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
+            bridge_user_loggers()
             kit_logger.info("%s %r started", kind, label)
             started = time.perf_counter()
             try:
@@ -74,6 +75,7 @@ def instrument(
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        bridge_user_loggers()
         kit_logger.info("%s %r started", kind, label)
         started = time.perf_counter()
         try:

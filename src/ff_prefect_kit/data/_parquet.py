@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import secrets
 import shutil
-import tempfile
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,11 @@ def resolve_output_path(
 
     A relative path resolves under `root` (default `FF_DATA_DIR/analytics`); one
     that already names the root from the working directory (as in
-    `data/analytics/x/latest.parquet`) is taken as it is.
+    `data/analytics/x/latest.parquet` run from the project folder) is taken as it
+    is. A relative path that starts with the root's own folder names but does not
+    lead into the root from here (`data/analytics/...` run from elsewhere, or with
+    `FF_DATA_DIR` pointing somewhere else) is refused rather than nested as
+    `.../analytics/data/analytics/...`.
 
     Args:
         output_path: The file to write.
@@ -64,7 +69,8 @@ def resolve_output_path(
         The absolute path.
 
     Raises:
-        OutputPathError: The path escapes the root and `allow_outside_root` is false.
+        OutputPathError: The path escapes the root and `allow_outside_root` is false,
+            names a directory, or would nest the root's folders inside the root.
     """
     if root is None:
         root = KitSettings().analytics_dir
@@ -74,7 +80,11 @@ def resolve_output_path(
         target = given.resolve()
     else:
         from_cwd = given.resolve()
-        target = from_cwd if from_cwd.is_relative_to(base) else (base / given).resolve()
+        if from_cwd.is_relative_to(base):
+            target = from_cwd
+        else:
+            _refuse_nesting(output_path, given, base)
+            target = (base / given).resolve()
     if not allow_outside_root and not target.is_relative_to(base):
         raise OutputPathError(
             f"output path {str(output_path)!r} resolves to {str(target)!r}, outside the "
@@ -84,6 +94,17 @@ def resolve_output_path(
     if target == base or target.name in ("", ".", ".."):
         raise OutputPathError(f"output path {str(output_path)!r} names a directory, not a file")
     return target
+
+
+def _refuse_nesting(output_path: object, given: Path, base: Path) -> None:
+    tail = base.parts[-2:]
+    if given.parts[: len(tail)] == tail or given.parts[:1] == (base.name,):
+        raise OutputPathError(
+            f"output path {str(output_path)!r} starts with the analytics root's own folders "
+            f"but does not lead into the root {str(base)!r} from the working directory "
+            f"{str(Path.cwd())!r}; it would be nested as {str(base / given)!r}. Give the "
+            "path relative to the root (e.g. 'player_valuation/latest.parquet') or absolute"
+        )
 
 
 def write_parquet(
@@ -101,6 +122,8 @@ def write_parquet(
 
     The file is written beside the target under a temporary name, flushed and
     fsynced, moved over the target with `os.replace`, and the directory fsynced.
+    A new file gets the usual permissions (0666 less the umask, as `open` gives);
+    a replaced file keeps its mode, so readers that could read it still can.
 
     Args:
         data: A DataFrame, or a list of Pydantic models (one row each).
@@ -125,10 +148,8 @@ def write_parquet(
     frame = to_frame(data)
     target = resolve_output_path(output_path, root=root, allow_outside_root=allow_outside_root)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(tmp_name)
+    tmp = _new_temp_file(target)
     try:
-        os.close(fd)
         # Polars writes (and flushes) the file by path, off the GIL; fsync then makes
         # its bytes durable before the rename can expose them.
         frame.write_parquet(tmp, compression=compression)  # type: ignore[arg-type]
@@ -145,6 +166,26 @@ def write_parquet(
     if artifact:
         _publish_profile(frame, result, artifact_key)
     return result
+
+
+def _new_temp_file(target: Path) -> Path:
+    """Create an empty temporary file beside `target`, with the mode `target` will have.
+
+    `os.open` with 0o666 applies the umask as `open()` would (unlike `mkstemp`,
+    which makes every file 0600); an existing target's mode is kept.
+    """
+    while True:
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                os.fchmod(fd, stat.S_IMODE(target.stat().st_mode))
+        finally:
+            os.close(fd)
+        return tmp
 
 
 def _keep_history(target: Path) -> Path:

@@ -9,11 +9,15 @@ fixture. `ff_prefect_kit.testing.strategies` adds Hypothesis strategies (it need
 from ff_prefect_kit._config import is_testing, set_testing
 from ff_prefect_kit._exports import publish as _publish
 from ff_prefect_kit.testing._contract import (
+    ALLOWED_SEASON_TYPES,
     MART_COLUMNS,
     MART_TABLE,
     PLAYERS_TABLE,
     POSITIONS,
+    SEASON_TYPES,
     STAT_COLUMNS,
+    STAT_PROFILE,
+    UNMAPPED_SHARE,
 )
 from ff_prefect_kit.testing._discord import (
     CapturedMessage,
@@ -32,11 +36,15 @@ from ff_prefect_kit.testing._records import RunRecord, TaskRecord, run_record
 from ff_prefect_kit.testing._server import HarnessStartError
 
 __all__ = [
+    "ALLOWED_SEASON_TYPES",
     "MART_COLUMNS",
     "MART_TABLE",
     "PLAYERS_TABLE",
     "POSITIONS",
+    "SEASON_TYPES",
     "STAT_COLUMNS",
+    "STAT_PROFILE",
+    "UNMAPPED_SHARE",
     "CapturedMessage",
     "DiscordWebhookMock",
     "HarnessHandle",

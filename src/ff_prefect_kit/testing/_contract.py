@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 __all__ = [
+    "ALLOWED_SEASON_TYPES",
     "MART_COLUMNS",
     "MART_TABLE",
     "PLAYERS_TABLE",
     "POSITIONS",
+    "POSITION_WEIGHTS",
+    "SEASON_TYPES",
     "STAT_COLUMNS",
+    "STAT_PROFILE",
     "TEAMS",
+    "UNMAPPED_SHARE",
 ]
 
 STAT_COLUMNS: tuple[str, ...] = (
@@ -59,8 +64,67 @@ MART_COLUMNS: dict[str, str] = {
 MART_TABLE = "mrt_fantasy_actuals_weekly"
 PLAYERS_TABLE = "dim_player"
 
-POSITIONS: tuple[str, ...] = ("QB", "RB", "WR", "TE", "DL", "LB", "DB")
-POSITION_WEIGHTS = (0.11, 0.17, 0.24, 0.11, 0.13, 0.12, 0.12)
+POSITIONS: tuple[str, ...] = (
+    "WR",
+    "LB",
+    "CB",
+    "DT",
+    "TE",
+    "SAF",
+    "DE",
+    "RB",
+    "QB",
+    "OT",
+    "K",
+    "P",
+    "FS",
+    "OLB",
+    "G",
+    "DB",
+    "C",
+    "FB",
+    "MLB",
+    "S",
+    "NT",
+    "LS",
+    "ILB",
+)
+"""The 23 positions the real mart holds, most frequent first."""
+
+# fmt: off
+POSITION_WEIGHTS: tuple[float, ...] = (
+    14.0, 11.0, 10.0, 8.0, 7.0, 7.0, 7.0, 6.0, 5.0, 4.0, 3.0, 3.0,
+    2.5, 2.5, 2.0, 2.0, 1.5, 1.2, 1.0, 1.0, 0.8, 0.8, 0.7,
+)
+# fmt: on
+"""How often each of `POSITIONS` occurs among players, roughly as in the real mart."""
+
+STAT_PROFILE: dict[str, str] = {
+    "QB": "QB",
+    "RB": "RB",
+    "FB": "RB",
+    "WR": "WR",
+    "TE": "TE",
+    **dict.fromkeys(("DE", "DT", "NT"), "DL"),
+    **dict.fromkeys(("LB", "OLB", "MLB", "ILB"), "LB"),
+    **dict.fromkeys(("CB", "SAF", "FS", "S", "DB"), "DB"),
+    **dict.fromkeys(("K", "P", "LS"), "ST"),
+    **dict.fromkeys(("OT", "G", "C"), "OL"),
+}
+"""Whose stat lines a position gets: offence, IDP (DL/LB/DB), specialists (ST), linemen (OL).
+
+Specialists and offensive linemen record none of the scored stats: their fantasy
+points are 0, as in the real mart.
+"""
+
+SEASON_TYPES: tuple[str, ...] = ("REG", "POST")
+"""The season types the real mart holds: weeks 1-18 are `REG`, 19-22 `POST`."""
+
+ALLOWED_SEASON_TYPES: tuple[str, ...] = ("REG", "POST", "WC", "DIV", "CON", "SB", "PRE")
+"""Every season type the mart's schema allows."""
+
+UNMAPPED_SHARE = 0.6
+"""The share of players missing from the crosswalk in a fresh build: most of them."""
 
 TEAMS = (
     "ARI",

@@ -20,6 +20,7 @@ from ff_prefect_kit._context import environment
 from ff_prefect_kit.alerts._model import Severity
 from ff_prefect_kit.alerts._payload import payload_problems
 from ff_prefect_kit.alerts._redaction import WEBHOOK_URL_PATTERN
+from ff_prefect_kit.alerts._throttle import reset_throttles
 
 if TYPE_CHECKING:
     import httpx
@@ -206,11 +207,17 @@ def mock_discord_webhook(
     capture = DiscordWebhookMock()
     capture.respond(*responses)
     router = respx.mock(assert_all_called=False, assert_all_mocked=True)
-    with environment({"DISCORD_WEBHOOK_URL": capture.webhook_url}), router:
-        if passthrough:
-            router.route(host__in=tuple(passthrough)).pass_through()
-        router.post(url__regex=_DISCORD_WEBHOOKS).mock(side_effect=capture._answer)
-        yield capture
+    # Each block starts and ends with quiet alert windows: one test's alert never
+    # holds back another's.
+    reset_throttles()
+    try:
+        with environment({"DISCORD_WEBHOOK_URL": capture.webhook_url}), router:
+            if passthrough:
+                router.route(host__in=tuple(passthrough)).pass_through()
+            router.post(url__regex=_DISCORD_WEBHOOKS).mock(side_effect=capture._answer)
+            yield capture
+    finally:
+        reset_throttles()
     if check_limits and (problems := capture.problems()):
         raise AssertionError(
             "mock_discord_webhook: a message would be rejected by Discord or ping people:\n"

@@ -5,11 +5,12 @@ by a raw `gsis_id`, and a player crosswalk), `build_mart()` turns them into
 `mrt_fantasy_actuals_weekly` exactly as the example project's models do, and
 `build_synthetic_marts()` writes both marts into a DuckDB file for tests and benchmarks.
 
-The shape follows the real data: QB/RB/WR/TE and IDP (DL/LB/DB) players with careers of
+The shape follows the real data: the 23 positions of the real mart (offence, IDP
+defenders, specialists and offensive linemen, who score nothing) with careers of
 different lengths, weeks 1-18 of the regular season (`REG`) and 19-22 of the playoffs
 (`POST`, only for the teams that get there), a bye week per team and season, injured players
-missing a run of weeks, and a share of stat lines whose `gsis_id` is not in the crosswalk
-(`player_id` -1, `display_name` null). Fantasy points come from the scoring rules shipped
+missing a run of weeks, and most players missing from the crosswalk (`player_id` -1,
+`display_name` null), as in a fresh build. Fantasy points come from the scoring rules shipped
 with the package (`scoring_rules()`), the same file as the dbt project's `dim_scoring_rule`
 seed.
 
@@ -29,7 +30,14 @@ from importlib import resources
 import polars as pl
 
 from ff_prefect_kit._errors import InvalidOptionError
-from ff_prefect_kit.testing._contract import POSITION_WEIGHTS, POSITIONS, STAT_COLUMNS, TEAMS
+from ff_prefect_kit.testing._contract import (
+    POSITION_WEIGHTS,
+    POSITIONS,
+    STAT_COLUMNS,
+    STAT_PROFILE,
+    TEAMS,
+    UNMAPPED_SHARE,
+)
 
 __all__ = ["SyntheticRaw", "generate_raw", "generate_raw_once", "scoring_rules"]
 
@@ -115,7 +123,6 @@ _LAST_NAMES = (
 )
 
 _REG_WEEKS = 18
-_UNMAPPED_SHARE = 0.06
 _INJURY_SHARE = 0.3
 _MOD = 2**31
 
@@ -268,7 +275,7 @@ def _careers(seasons: int, players: int, seed: int, last_season: int) -> pl.Data
 def _players(players: int, seed: int) -> pl.DataFrame:
     rng = random.Random(seed ^ 0x5EED)
     # At least one unmapped player, so even the smallest marts have the case.
-    unmapped = set(rng.sample(range(players), max(1, round(players * _UNMAPPED_SHARE))))
+    unmapped = set(rng.sample(range(players), max(1, round(players * UNMAPPED_SHARE))))
     mapped = [p not in unmapped for p in range(players)]
     names = [f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}" for _ in range(players)]
     return pl.DataFrame(
@@ -331,7 +338,7 @@ def _weekly_stats(rows: pl.DataFrame, seed: int) -> pl.DataFrame:
     seed_h = _mix(pl.lit(seed % _MOD, dtype=pl.Int64))
     key = pl.col("player") * 16384 + (pl.col("season") - 1900) * 32 + pl.col("week")
     base = _mix((_mix((seed_h + key // _MOD) % _MOD) + key % _MOD) % _MOD)
-    pos = pl.col("position")
+    pos = pl.col("position").replace_strict(STAT_PROFILE, return_dtype=pl.String)
     vol = pl.col("usage") * pl.col("talent")
 
     def by_position(**means: float) -> pl.Expr:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ff_prefect_kit._internals import global_settings_context
+from ff_prefect_kit.alerts._throttle import reset_throttles
 from ff_prefect_kit.testing._database import database_template, keep_database
 from ff_prefect_kit.testing._records import RunRecord, run_record
 from ff_prefect_kit.testing._server import HarnessServer
@@ -99,10 +100,12 @@ def prefect_harness(
             stack.enter_context(global_settings_context(get_settings_context()))
             if template is not None and not template.exists():
                 _keep(template)
+            reset_throttles()
             try:
                 yield HarnessHandle(api_url=server.api_url, home=home)
             finally:
                 _drain_client_workers()
+                reset_throttles()
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

@@ -1,6 +1,7 @@
 """Hypothesis strategies for rows and frames of `mrt_fantasy_actuals_weekly`.
 
 Generated values follow the mart's contract (`ff_prefect_kit.testing.MART_COLUMNS`)
+and its real value domain (the 23 positions, every season type the schema allows),
 and lean on its edge cases: unmapped players (`player_id` -1, no `display_name`),
 nulls where the schema allows them, negative points, the last regular-season week
 and playoff weeks, and unicode names. Needs `hypothesis` (a test dependency).
@@ -13,7 +14,12 @@ from typing import Any
 import polars as pl
 from hypothesis import strategies as st
 
-from ff_prefect_kit.testing._contract import MART_COLUMNS, POSITIONS, STAT_COLUMNS
+from ff_prefect_kit.testing._contract import (
+    ALLOWED_SEASON_TYPES,
+    MART_COLUMNS,
+    POSITIONS,
+    STAT_COLUMNS,
+)
 
 __all__ = ["POLARS_SCHEMA", "mart_frames", "mart_rows"]
 
@@ -41,6 +47,16 @@ _stat = st.one_of(
 )
 
 
+_PLAYOFF_TYPES = tuple(t for t in ALLOWED_SEASON_TYPES if t not in ("REG", "PRE"))
+
+
+def _season_type(draw: st.DrawFn, week: int) -> str:
+    # The real mart says REG and POST; its schema also allows the playoff rounds and PRE.
+    if week <= _LAST_REGULAR_WEEK:
+        return str(draw(st.sampled_from(("REG", "REG", "PRE"))))
+    return str(draw(st.sampled_from(_PLAYOFF_TYPES)))
+
+
 @st.composite
 def mart_rows(draw: st.DrawFn, *, season: int | None = None) -> dict[str, Any]:
     """One row of the mart, as a dict in contract column order.
@@ -57,7 +73,7 @@ def mart_rows(draw: st.DrawFn, *, season: int | None = None) -> dict[str, Any]:
         "player_key": draw(st.from_regex(r"\A[a-z0-9_:]{3,24}\Z")),
         "season": season if season is not None else draw(st.integers(1999, 2030)),
         "week": week,
-        "season_type": "REG" if week <= _LAST_REGULAR_WEEK else "POST",
+        "season_type": _season_type(draw, week),
         "position": draw(st.sampled_from(POSITIONS)),
     }
     row.update({stat: draw(_stat) for stat in STAT_COLUMNS})
