@@ -32,8 +32,7 @@ def main() -> None:
         shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("target", "logs"))
         options = {
             "project_dir": project,
-            "duckdb_path": root / "bench.duckdb",
-            "data_dir": root / "data",
+            "env": {"FF_DUCKDB_PATH": str(root / "bench.duckdb"), "FF_DATA_DIR": str(root)},
         }
 
         started = time.perf_counter()

@@ -14,12 +14,14 @@ Copy this file to start a new analytics flow. Run it against the example dbt pro
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, Field
 
 from ff_prefect_kit import (
+    KitSettings,
     analytics_task,
     load_dbt_mart,
     monitored_flow,
@@ -156,8 +158,8 @@ def analytics_template_flow(
         output_path: Where the valuation goes, under FF_DATA_DIR/analytics/.
         dbt_selector: The dbt models to build from the new Parquet; None to skip dbt.
         dbt_project_dir: The dbt project; default FF_DBT_PROJECT_DIR.
-        dbt_vars: Extra `--vars` for dbt (keep them as the marts were built with, or
-            dbt re-parses the project).
+        dbt_vars: `--vars` for dbt (keep them as the marts were built with, or dbt
+            re-parses the project).
 
     Returns:
         Where the Parquet file was written, with its rows and bytes.
@@ -167,11 +169,18 @@ def analytics_template_flow(
     validated = validate_frame(valuation, PlayerValuationOutput)
     written = write_parquet(validated, output_path)
     if dbt_selector:
+        settings = KitSettings()
+        database = db_path or settings.require("duckdb_path")
         run_dbt_models(
             dbt_selector,
             project_dir=dbt_project_dir,
-            duckdb_path=db_path,
-            dbt_vars=dbt_vars,
+            vars=dbt_vars,
+            # What the example project's profile and sources read: absolute, so dbt
+            # (which runs in the project directory) finds the same files.
+            env={
+                "FF_DUCKDB_PATH": str(Path(database).resolve()),
+                "FF_DATA_DIR": str(settings.data_dir.resolve()),
+            },
             wait_for=[written],
         )
     return written

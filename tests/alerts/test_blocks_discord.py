@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +16,8 @@ from prefect.utilities.importtools import load_script_as_module
 from pydantic import ValidationError
 
 from ff_prefect_kit import DiscordAlerts, monitored_flow
-from ff_prefect_kit.alerts import NotifierSink, register_blocks
-from ff_prefect_kit.alerts._sinks import resolve_sink
-from ff_prefect_kit.testing import DiscordWebhookMock, mock_discord_webhook
+from ff_prefect_kit.alerts import DEFAULT_BLOCK_NAME, register_blocks
+from ff_prefect_kit.testing import DiscordWebhookMock, HarnessHandle, mock_discord_webhook
 
 TOKEN = "block-test-token"
 URL = f"https://discord.com/api/webhooks/123456789012345678/{TOKEN}"
@@ -105,10 +107,35 @@ class TestOnARealAPI:
 
     # apprise, under Prefect's block, imports the deprecated imghdr: not the kit's warning.
     @pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
-    def test_prefect_discord_webhook_block_name_resolves_to_its_notify(self) -> None:
-        """A saved Prefect DiscordWebhook block is used through its own notify."""
-        DiscordWebhook(webhook_id="1", webhook_token=TOKEN).save("kit-apprise-test", overwrite=True)
-        assert isinstance(resolve_sink("kit-apprise-test"), NotifierSink)
+    def test_prefect_discord_webhook_block_alerts_through_the_kits_client(self) -> None:
+        """A Prefect DiscordWebhook saved as ff-analytics-alerts gets the kit's alert."""
+        with mock_discord_webhook() as discord:
+            DiscordWebhook(webhook_id=discord.webhook_id, webhook_token=discord.token).save(
+                DEFAULT_BLOCK_NAME, overwrite=True
+            )
+
+            @monitored_flow(alerts=DEFAULT_BLOCK_NAME)
+            def nightly() -> None:
+                raise ValueError("bad input file")
+
+            assert nightly(return_state=True).is_failed()
+        [message] = discord.messages
+        assert message.content == "⚠️ nightly failed"
+        assert message.fields["Error"] == "ValueError: bad input file"
+
+    def test_block_type_registers_from_the_installed_module(
+        self, prefect_test_harness: HarnessHandle
+    ) -> None:
+        """`prefect block register -m ff_prefect_kit.alerts` works without the repo's blocks/."""
+        done = subprocess.run(
+            [sys.executable, "-m", "prefect", "block", "register", "-m", "ff_prefect_kit.alerts"],
+            env={**os.environ, "PREFECT_API_URL": prefect_test_harness.api_url},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "FF Discord Alerts" in done.stdout
 
     def test_missing_block_still_logs_the_alert(self, caplog: pytest.LogCaptureFixture) -> None:
         """An unknown block name: the flow stays Failed and the alert text reaches the log."""

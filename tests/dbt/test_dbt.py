@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -36,15 +37,14 @@ class Project:
     data_dir: Path
     build: DbtRunResult
 
-    def run(self, selector: str, **options: object) -> DbtRunResult:
-        return run_dbt_models.fn(
-            selector,
-            project_dir=self.directory,
-            duckdb_path=self.database,
-            data_dir=self.data_dir,
-            dbt_vars=SIZE,
-            **options,  # type: ignore[arg-type]
-        )
+    @property
+    def env(self) -> dict[str, str]:
+        """What the example project's profile and sources read."""
+        return {"FF_DUCKDB_PATH": str(self.database), "FF_DATA_DIR": str(self.data_dir)}
+
+    def run(self, selector: str, **options: Any) -> DbtRunResult:
+        options["env"] = {**self.env, **options.get("env", {})}
+        return run_dbt_models.fn(selector, project_dir=self.directory, vars=SIZE, **options)
 
 
 def valuation(mart: pl.DataFrame) -> pl.DataFrame:
@@ -74,9 +74,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     build = run_dbt_models.fn(
         "+mrt_fantasy_actuals_weekly mrt_player_valuation",
         project_dir=directory,
-        duckdb_path=database,
-        data_dir=data_dir,
-        dbt_vars=SIZE,
+        vars=SIZE,
+        env={"FF_DUCKDB_PATH": str(database), "FF_DATA_DIR": str(data_dir)},
     )
     return Project(directory, database, data_dir, build)
 
@@ -224,11 +223,7 @@ def test_task_publishes_the_node_results_as_a_table_artifact(
     @flow
     def build_seed() -> None:
         run_dbt_models(
-            "dim_scoring_rule",
-            project_dir=project.directory,
-            duckdb_path=project.database,
-            data_dir=project.data_dir,
-            dbt_vars=SIZE,
+            "dim_scoring_rule", project_dir=project.directory, vars=SIZE, env=project.env
         )
 
     record = prefect_test_harness.run_record(build_seed(return_state=True))

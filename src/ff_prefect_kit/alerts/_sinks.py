@@ -175,10 +175,32 @@ def resolve_sink(alerts: AlertTarget) -> AlertSink:
     block = _load_block(alerts) if isinstance(alerts, str) else alerts
     if isinstance(block, DiscordAlerts):
         return block.client()
+    if (client := _prefect_discord_client(block)) is not None:
+        return client
     if _is_notification_block(block):
         return NotifierSink(block)  # type: ignore[arg-type]
     assert isinstance(block, AlertSink)
     return block
+
+
+def _prefect_discord_client(block: object) -> DiscordClient | None:
+    """The kit's client for a Prefect `DiscordWebhook` block's webhook, else `None`.
+
+    Prefect's block posts through apprise, as plain text, with no rate-limit handling;
+    the same webhook through the kit's client gets the kit's message (embed, limits,
+    mentions off, bounded retries) and goes where `mock_discord_webhook()` sees it.
+    """
+    from prefect.blocks.notifications import DiscordWebhook
+
+    if not isinstance(block, DiscordWebhook):
+        return None
+    webhook_id = block.webhook_id.get_secret_value()
+    token = block.webhook_token.get_secret_value()
+    return DiscordClient(
+        f"https://discord.com/api/webhooks/{webhook_id}/{token}",
+        username=block.botname or KitSettings().alert_username,
+        avatar_url=block.avatar_url,
+    )
 
 
 def send_alert(

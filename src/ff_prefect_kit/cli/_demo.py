@@ -213,23 +213,28 @@ def run_demo(
     _copy_project(examples / _PROJECT, project)
     done("copied")
 
+    # The example project and flow read their paths from the kit's variables.
+    variables = {
+        "FF_DUCKDB_PATH": str(database),
+        "FF_DBT_PROJECT_DIR": str(project),
+        "FF_DATA_DIR": str(data_dir),
+    }
+    # The same vars for every dbt run, so dbt parses the project once.
+    synthetic = {
+        "synthetic_seasons": options.seasons,
+        "synthetic_players": options.players,
+        "synthetic_seed": options.seed,
+    }
     server = _prestart_ephemeral_api()
     done = step(
         2,
         f"Building the marts with dbt from synthetic stats ({options.seasons} seasons x "
         f"{options.players} players, seed {options.seed})",
     )
-    built = run_dbt_models.fn(
-        "+mrt_fantasy_actuals_weekly",
-        project_dir=project,
-        duckdb_path=database,
-        data_dir=data_dir,
-        dbt_vars={
-            "synthetic_seasons": options.seasons,
-            "synthetic_players": options.players,
-            "synthetic_seed": options.seed,
-        },
-    )
+    with environment(variables):
+        built = run_dbt_models.fn(
+            "+mrt_fantasy_actuals_weekly", project_dir=project, vars=synthetic
+        )
     done(f"{len(built.nodes)} dbt nodes passed")
     generation = sum(n.execution_time for n in built.nodes if ".raw_" in n.unique_id)
     phases["synthetic data generation (dbt Python models)"] = generation
@@ -241,20 +246,8 @@ def run_demo(
         server.join()
     phases["waiting for Prefect's local API"] = time.perf_counter() - flow_started
     flow_module = _load_example_flow(examples)
-    variables = {
-        "FF_DUCKDB_PATH": str(database),
-        "FF_DBT_PROJECT_DIR": str(project),
-        "FF_DATA_DIR": str(data_dir),
-    }
     with environment(variables):
-        state = flow_module.analytics_template_flow(
-            dbt_vars={
-                "synthetic_seasons": options.seasons,
-                "synthetic_players": options.players,
-                "synthetic_seed": options.seed,
-            },
-            return_state=True,
-        )
+        state = flow_module.analytics_template_flow(dbt_vars=synthetic, return_state=True)
     if not state.is_completed():
         done(f"flow ended {state.name}")
         print(f"error: the analytics-template flow ended {state.name}: {state.message}", file=out)

@@ -7,16 +7,24 @@ invocations at once in one process (a lock serialises them), and dbt-duckdb keep
 DuckDB file open after `invoke()` returns (its connections are closed after every call,
 so the file can be opened read-only, here or from another process, right away).
 
-Passing `command` runs dbt as a subprocess instead, e.g. `["just", "dbt-run"]` as in the
-spec, or `["dbt", "build"]`; the selector and the kit's options are appended to it.
+Passing `command` runs dbt as a subprocess instead, e.g. `["just", "dbt-run"]` or
+`["dbt", "build"]`; the selector and the options asked for are appended to it.
+
+Both runners see the project the same way: they run in the project directory (so a
+relative path in `profiles.yml` means the same file), with the same environment
+variables (`env` is set for the call, under the lock, then restored), and with only
+the flags the caller asked for: dbt re-parses the whole project whenever `--vars`
+change between runs, so the kit adds none of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ff_prefect_kit._context import in_run
-from ff_prefect_kit._errors import DbtRunError
+from ff_prefect_kit._context import environment, in_run
+from ff_prefect_kit._errors import DbtRunError, MartLockedError
 from ff_prefect_kit._internals import close_dbt_duckdb_connections, close_dbt_file_logs
 from ff_prefect_kit._settings import KitSettings
 from ff_prefect_kit.core._task import analytics_task
@@ -46,6 +54,8 @@ JUST_HINT = (
 )
 _FAILED = frozenset({"error", "fail", "runtime error"})
 _TAIL_LINES = 20
+# What DuckDB says when another process holds the database file.
+_LOCKED = ("Could not set lock on file", "Conflicting lock is held")
 _ARTIFACT_KEY = "dbt-run-results"
 
 # dbt-core keeps global state per process (flags, adapters, the invocation context):
@@ -118,39 +128,44 @@ def run_dbt_models(
     selector: str,
     *,
     project_dir: str | os.PathLike[str] | None = None,
+    profiles_dir: str | os.PathLike[str] | None = None,
+    target: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
     command: Sequence[str] | None = None,
     dbt_command: str = "build",
-    duckdb_path: str | os.PathLike[str] | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
-    dbt_vars: Mapping[str, Any] | None = None,
-    env: Mapping[str, str] | None = None,
     settings: KitSettings | None = None,
 ) -> DbtRunResult:
     """Run `dbt build --select <selector>` and return each node's result.
 
-    dbt runs in-process unless `command` is given. The DuckDB path and the data
-    directory are passed to the project as the dbt vars `duckdb_path` and `data_dir`
-    (absolute paths), so every runner reads and writes the same files. Inside a Prefect
-    run the node results are also published as a table artifact.
+    dbt runs in-process unless `command` is given, in the project directory either
+    way, with the profile dbt itself would pick: `profiles_dir`, else
+    `DBT_PROFILES_DIR`, else the project's own `profiles.yml`, else `~/.dbt`. Inside a
+    Prefect run the node results are also published as a table artifact.
 
     Args:
         selector: dbt's `--select`, e.g. `"mrt_player_valuation"` or `"+tag:daily"`.
-        project_dir: The dbt project; default `FF_DBT_PROJECT_DIR`. Its
-            `profiles.yml` is used when it has one.
+        project_dir: The dbt project; default `FF_DBT_PROJECT_DIR`.
+        profiles_dir: Passed as `--profiles-dir` when given.
+        target: Passed as `--target` when given (the profile's default otherwise).
+        vars: Passed as `--vars` (JSON) when given. Keep them the same from run to
+            run: dbt re-parses the whole project when they change.
+        env: Environment variables for the call, over this process's (a profile's
+            `env_var('DBT_DUCKDB_PATH')`, say). The in-process runner sets them for
+            the call only and restores the environment after.
         command: Run dbt as a subprocess with this argv prefix, e.g.
-            `["just", "dbt-run"]` or `["dbt", "build"]`; the selector and options are
-            appended. `None` (the default) runs `dbt <dbt_command>` in-process.
+            `["just", "dbt-run"]` or `["dbt", "build"]`; the options are appended
+            (shell-quoted for `just`, whose `{{ARGS}}` goes through a shell). `None`
+            (the default) runs `dbt <dbt_command>` in-process.
         dbt_command: The dbt subcommand for the in-process runner.
-        duckdb_path: The DuckDB file; default `FF_DUCKDB_PATH`, else the profile's.
-        data_dir: The kit's data directory; default `FF_DATA_DIR` (`data`).
-        dbt_vars: More dbt vars, merged over the two above.
-        env: The subprocess's environment; default this process's.
-        settings: Settings to read defaults from; default `KitSettings()`.
+        settings: Settings to read the default project from; default `KitSettings()`.
 
     Returns:
         The node results of the invocation (all of them succeeded).
 
     Raises:
+        MartLockedError: Another process holds the DuckDB file (a notebook, say);
+            transient, so an analytics task retries it.
         DbtRunError: dbt is not installed (the message names the extra), the command
             is not on PATH, the selector matched no node, or dbt failed; the message
             names each failing node with its message and, for a test, the failure count.
@@ -164,21 +179,18 @@ def run_dbt_models(
             f"{project} is not a dbt project (no dbt_project.yml): "
             "pass project_dir or set FF_DBT_PROJECT_DIR"
         )
-    variables: dict[str, Any] = {
-        "data_dir": str(Path(data_dir if data_dir is not None else settings.data_dir).resolve())
-    }
-    db = duckdb_path if duckdb_path is not None else settings.duckdb_path
-    if db is not None:
-        variables["duckdb_path"] = str(Path(db).resolve())
-    variables.update(dbt_vars or {})
     options = ["--select", selector, "--project-dir", str(project)]
-    if (project / "profiles.yml").is_file():
-        options += ["--profiles-dir", str(project)]
-    options += ["--vars", json.dumps(variables), "--no-use-colors"]
+    if profiles_dir is not None:
+        options += ["--profiles-dir", str(Path(profiles_dir).resolve())]
+    if target is not None:
+        options += ["--target", target]
+    if vars is not None:
+        options += ["--vars", json.dumps(dict(vars))]
+    options.append("--no-use-colors")
 
     started = time.perf_counter()
     if command is None:
-        argv, success, detail, raw = _invoke_in_process([dbt_command, *options])
+        argv, success, detail, raw = _invoke_in_process([dbt_command, *options], project, env)
         tail = ""
     else:
         argv, success, detail, raw, tail = _invoke_subprocess(command, options, project, env)
@@ -208,11 +220,14 @@ def _forward_event(event: Any) -> None:
         _dbt_logger.log(level, "%s", message)
 
 
-def _invoke_in_process(args: list[str]) -> tuple[list[str], bool, str, dict[str, Any] | None]:
+def _invoke_in_process(
+    args: list[str], project: Path, env: Mapping[str, str] | None
+) -> tuple[list[str], bool, str, dict[str, Any] | None]:
     with _IN_PROCESS_LOCK:
         dbt_runner = _import_dbt_runner()
         try:
-            outcome: Any = dbt_runner(callbacks=[_forward_event]).invoke(["--quiet", *args])
+            with environment(dict(env or {})), contextlib.chdir(project):
+                outcome: Any = dbt_runner(callbacks=[_forward_event]).invoke(["--quiet", *args])
         finally:
             close_dbt_duckdb_connections()
             close_dbt_file_logs()
@@ -252,8 +267,14 @@ def _invoke_subprocess(
 ) -> tuple[list[str], bool, str, dict[str, Any] | None, str]:
     if not command:
         raise DbtRunError("command is empty: pass e.g. ['dbt', 'build'] or ['just', 'dbt-run']")
-    environment = dict(os.environ if env is None else env)
-    executable = _which(command[0], environment)
+    variables = _subprocess_environment(env)
+    executable = _which(command[0], variables)
+    # A `just` recipe's `{{ARGS}}` goes through a shell: quote each argument so that
+    # JSON vars and multi-word selectors arrive whole ("$@" recipes get them as they are).
+    if Path(executable).name == "just" and _just_uses_a_shell(
+        executable, command, project, variables
+    ):
+        options = [shlex.quote(option) for option in options]
     argv = [executable, *command[1:], *options]
     results = project / "target" / "run_results.json"
     # A run that fails before dbt writes results must not report an older run's.
@@ -261,7 +282,7 @@ def _invoke_subprocess(
     completed = subprocess.run(
         argv,
         cwd=project,
-        env=environment,
+        env=variables,
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -276,6 +297,46 @@ def _invoke_subprocess(
     tail = "\n".join(output.splitlines()[-_TAIL_LINES:])
     detail = f"exit status {completed.returncode}"
     return [*command, *options], completed.returncode == 0, detail, raw, tail
+
+
+def _just_uses_a_shell(
+    executable: str, command: Sequence[str], project: Path, variables: Mapping[str, str]
+) -> bool:
+    """Whether the `just` recipe interpolates its arguments into a shell line (`{{ARGS}}`).
+
+    A recipe (or justfile) with `positional-arguments` gets them as `"$@"` instead.
+    Where the justfile cannot be read, the usual `{{ARGS}}` is assumed.
+    """
+    dumped = subprocess.run(
+        [executable, "--dump", "--dump-format", "json"],
+        cwd=project,
+        env=dict(variables),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        justfile = json.loads(dumped.stdout)
+        recipe = next((part for part in command[1:] if not part.startswith("-")), None)
+        name = recipe or justfile.get("first")
+        attributes = justfile["recipes"][name].get("attributes", [])
+        positional = bool(justfile["settings"].get("positional_arguments"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return True
+    return not (positional or "positional-arguments" in json.dumps(attributes))
+
+
+def _subprocess_environment(env: Mapping[str, str] | None) -> dict[str, str]:
+    """This process's environment with `env` over it.
+
+    Unless `env` sets `PATH`, this interpreter's scripts folder comes first on it, so
+    that a recipe's `dbt` (or `just`) is the one installed beside the kit.
+    """
+    variables = {**os.environ, **(env or {})}
+    if env is None or "PATH" not in env:
+        scripts = str(Path(sys.executable).parent)
+        variables["PATH"] = os.pathsep.join([scripts, variables.get("PATH", "")])
+    return variables
 
 
 def _which(name: str, environment: Mapping[str, str]) -> str:
@@ -320,6 +381,13 @@ def _nodes(raw: Mapping[str, Any] | None) -> tuple[DbtNodeResult, ...]:
 def _check(result: DbtRunResult, success: bool, detail: str, tail: str, project: Path) -> None:
     failed = [node for node in result.nodes if node.failed]
     what = " ".join(_shown(result.command))
+    said = "\n".join([detail, tail, *(node.message or "" for node in failed)])
+    if not success and any(words in said for words in _LOCKED):
+        raise MartLockedError(
+            f"{what} could not open its DuckDB database: another process holds the file "
+            "(a notebook or another dbt run?). Retried by analytics tasks; close the other "
+            f"connection if it persists. DuckDB said: {_locked_line(said)}"
+        )
     output = f"\ndbt output (last lines):\n{tail}" if tail else ""
     if failed:
         skipped = sum(node.status == "skipped" for node in result.nodes)
@@ -339,6 +407,10 @@ def _check(result: DbtRunResult, success: bool, detail: str, tail: str, project:
             f"check the name (`dbt ls --select {result.selector}` lists what it matches)",
             nodes=result.nodes,
         )
+
+
+def _locked_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if "lock" in line), text.strip())
 
 
 def _shown(command: tuple[str, ...]) -> tuple[str, ...]:

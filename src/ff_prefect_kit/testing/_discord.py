@@ -104,11 +104,13 @@ class DiscordWebhookMock:
 
     Attributes:
         webhook_url: The fake webhook's URL (also in `DISCORD_WEBHOOK_URL`).
+        webhook_id: Its id (for a Prefect `DiscordWebhook` block).
         token: Its token, to check that it leaked nowhere.
         requests: Every post, in order, retries included.
     """
 
     webhook_url: str = FAKE_WEBHOOK_URL
+    webhook_id: str = FAKE_WEBHOOK_ID
     token: str = FAKE_WEBHOOK_TOKEN
     requests: list[CapturedMessage] = field(default_factory=list)
     _script: list[Scripted] = field(default_factory=list, init=False, repr=False)
