@@ -134,3 +134,40 @@ class UnsupportedVersionError(KitError, ImportError):
 
     The message names the part, the installed release and the supported range.
     """
+
+
+def describe(exc: BaseException) -> str:
+    """`"<Type>: <message>"` for any exception, even one whose `__str__` raises."""
+    try:
+        message = str(exc)
+    except Exception as error:
+        message = f"<message unprintable: {type(error).__name__} in its __str__>"
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def printable(exc: BaseException) -> BaseException:
+    """`exc` itself, or, when its `__str__` raises, a stand-in that prints.
+
+    Prefect turns a failed run's exception into text; one that cannot print would
+    leave the run Running and send no alert. The stand-in is an instance of a subclass
+    of the same type (so `except` clauses and retry rules still match it), named like
+    it, with the same attributes, and a message that says what happened.
+    """
+    try:
+        str(exc)
+    except Exception:
+        pass
+    else:
+        return exc
+    original = type(exc)
+    text = describe(exc).split(": ", 1)[1]
+    try:
+        stand_in_type = type(original.__name__, (original,), {"__str__": lambda _self: text})
+        stand_in_type.__qualname__ = original.__qualname__
+        stand_in_type.__module__ = original.__module__
+        stand_in: BaseException = BaseException.__new__(stand_in_type)
+        stand_in.args = exc.args
+        stand_in.__dict__.update(getattr(exc, "__dict__", {}))
+    except Exception:  # a type that cannot be subclassed or copied
+        return KitError(f"{original.__name__}: {text}")
+    return stand_in

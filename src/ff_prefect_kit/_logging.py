@@ -13,6 +13,8 @@ library), so a helper module with no decorator is heard too; third-party loggers
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
 import sysconfig
 import threading
@@ -20,10 +22,44 @@ from functools import cache
 from pathlib import Path
 
 from ff_prefect_kit._context import in_run
+from ff_prefect_kit._secrets import redact
 
-__all__ = ["bridge_logger", "bridge_user_loggers", "kit_logger"]
+__all__ = ["bridge_logger", "bridge_user_loggers", "kit_logger", "one_line"]
+
+# Every control character but the tab: a newline in a value would start a fake log line.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def one_line(value: object) -> str:
+    """`value` as text with its control characters escaped (`\\n`, `\\x1b`, ...)."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], str(value))
+
+
+class _SafeLines(logging.Filter):
+    """The kit's log lines: values on one line (paths, names), no secret anywhere."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                one_line(arg) if isinstance(arg, str | os.PathLike) else arg for arg in record.args
+            )
+        hide_secrets(record)
+        return True
+
+
+def hide_secrets(record: logging.LogRecord) -> None:
+    """Redact known secrets from a record's message and traceback, in place."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed record is not ours to fix
+        return
+    record.msg, record.args = redact(message), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+
 
 kit_logger = logging.getLogger("ff_prefect_kit")
+kit_logger.addFilter(_SafeLines())
 
 _lock = threading.Lock()
 _BRIDGED_MARK = "_ff_prefect_kit_bridged"
@@ -49,6 +85,7 @@ class RunLogBridge(logging.Handler):
         setattr(record, _BRIDGED_MARK, True)
         if not in_run():
             return
+        hide_secrets(record)
         self._api.emit(record)
 
 
@@ -130,3 +167,30 @@ def bridge_user_loggers() -> None:
     for name in _user_loggers.fresh():
         if _is_user_module(name):
             bridge_logger(name)
+
+
+class _HideSecrets(logging.Filter):
+    """On a handler: redact known secrets from every record it emits."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        hide_secrets(record)
+        return True
+
+
+def protect_prefect_logs() -> None:
+    """Hide known secrets in what Prefect's own loggers print and ship (idempotent).
+
+    A failed run's state message carries the exception's text, and Prefect logs it and
+    sends it to the API: a secret in an error message would otherwise leave there.
+    """
+    loggers = [logging.getLogger("prefect")]
+    loggers += [
+        logger
+        for name, logger in list(logging.root.manager.loggerDict.items())
+        if name.startswith("prefect.") and isinstance(logger, logging.Logger)
+    ]
+    with _lock:
+        for logger in loggers:
+            for handler in logger.handlers:
+                if not any(isinstance(f, _HideSecrets) for f in handler.filters):
+                    handler.addFilter(_HideSecrets())

@@ -115,7 +115,9 @@ class DiscordClient:
     def send(self, alert: Alert) -> None:
         """Deliver one alert; a failure is logged, never raised."""
         try:
-            payload = build_payload(alert, username=self.username, avatar_url=self.avatar_url)
+            payload = build_payload(
+                alert.redacted(), username=self.username, avatar_url=self.avatar_url
+            )
         except Exception:
             self._logger.exception("Could not render the Discord alert %r", alert.title)
             return
@@ -134,7 +136,7 @@ class DiscordClient:
             else Alert(Severity.INFO, title, rest.strip())
         )
         return self.deliver(
-            build_payload(alert, username=self.username, avatar_url=self.avatar_url)
+            build_payload(alert.redacted(), username=self.username, avatar_url=self.avatar_url)
         )
 
     def deliver(self, payload: Mapping[str, Any]) -> bool:

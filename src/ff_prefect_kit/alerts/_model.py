@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
+
+from ff_prefect_kit._secrets import redact
 
 __all__ = ["Alert", "AlertSink", "Severity"]
 
@@ -84,21 +86,39 @@ class Alert:
     url: str | None = None
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    def redacted(self) -> Alert:
+        """This alert with every known secret hidden in every text (what sinks send)."""
+        return replace(
+            self,
+            title=redact(self.title),
+            description=redact(self.description),
+            fields=tuple((redact(name), redact(value)) for name, value in self.fields),
+            url=None if self.url is None else redact(self.url),
+        )
+
     @property
     def headline(self) -> str:
         """The title prefixed with the severity's emoji."""
         return f"{self.severity.emoji} {self.title}"
 
     def as_text(self) -> str:
-        """Render the alert as plain text, one fact per line."""
-        lines = [self.headline]
+        """Render the alert as plain text, one fact per line.
+
+        A value that spans lines is indented under its fact, so that no value can
+        pass for a line of its own (a fake fact, or a fake log line).
+        """
+        lines = [_indented(self.headline)]
         if self.description:
-            lines.append(self.description)
-        lines.extend(f"{name}: {value}" for name, value in self.fields)
+            lines.append(_indented(self.description))
+        lines.extend(f"{name}: {_indented(value)}" for name, value in self.fields)
         if self.url:
-            lines.append(f"Run: {self.url}")
+            lines.append(f"Run: {_indented(self.url)}")
         lines.append(f"At: {self.timestamp.isoformat(timespec='seconds')}")
         return "\n".join(lines)
+
+
+def _indented(text: str) -> str:
+    return "\n    ".join(text.splitlines()) if "\n" in text or "\r" in text else text
 
 
 @runtime_checkable

@@ -9,6 +9,7 @@ import threading
 from pydantic import SecretStr
 
 from ff_prefect_kit._errors import ConfigError
+from ff_prefect_kit._secrets import redact
 
 __all__ = [
     "WEBHOOK_URL_PATTERN",
@@ -24,13 +25,6 @@ WEBHOOK_URL_PATTERN = (
 """A Discord webhook URL (without a query): `https://discord.com/api/webhooks/<id>/<token>`."""
 
 _WEBHOOK_URL = re.compile(rf"^{WEBHOOK_URL_PATTERN}/?$")
-_TOKEN_IN_TEXT = re.compile(r"(/webhooks/\d+/)[A-Za-z0-9_\-]+")
-_REDACTED = "<redacted>"
-
-
-def redact(text: str) -> str:
-    """Replace every webhook token in `text` by a placeholder."""
-    return _TOKEN_IN_TEXT.sub(rf"\g<1>{_REDACTED}", text)
 
 
 def validate_webhook_url(url: str | SecretStr, *, name: str = "DISCORD_WEBHOOK_URL") -> SecretStr:
@@ -58,15 +52,16 @@ def validate_webhook_url(url: str | SecretStr, *, name: str = "DISCORD_WEBHOOK_U
 
 
 class _RedactTokens(logging.Filter):
-    """Rewrite a record whose message holds a webhook URL so the token is hidden."""
+    """Rewrite a record whose message holds a webhook URL or a known secret."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a malformed record is not ours to fix
             return True
-        if "/webhooks/" in message:
-            record.msg = redact(message)
+        hidden = redact(message)
+        if hidden != message:
+            record.msg = hidden
             record.args = None
         return True
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ff_prefect_kit._errors import ConfigError, InvalidOptionError
+from ff_prefect_kit._errors import ConfigError, InvalidOptionError, describe
 from ff_prefect_kit._internals import load_block
 from ff_prefect_kit._logging import kit_logger
 from ff_prefect_kit._settings import KitSettings
@@ -48,7 +48,10 @@ class LogSink:
         """Log the alert at the level its severity asks for."""
         try:
             self._logger.log(
-                alert.severity.log_level, "Alert (no webhook configured):\n%s", alert.as_text()
+                alert.severity.log_level,
+                # The text is the message itself: its lines are the alert's own (values
+                # spanning lines come indented), not values for the one-line filter.
+                "Alert (no webhook configured):\n" + alert.redacted().as_text(),
             )
         except Exception:  # pragma: no cover - logging itself failed; nothing left to tell
             return
@@ -71,8 +74,9 @@ class NotifierSink:
         """Post the alert's text through the block's `notify`."""
         try:
             with self.block.raise_on_failure():
-                body = fit(alert.as_text(), CONTENT_LIMIT - 200)
-                result: Any = self.block.notify(body, alert.headline)
+                shown = alert.redacted()
+                body = fit(shown.as_text(), CONTENT_LIMIT - 200)
+                result: Any = self.block.notify(body, shown.headline)
                 if inspect.iscoroutine(result):
                     from prefect.utilities.asyncutils import run_coro_as_sync
 
@@ -81,7 +85,7 @@ class NotifierSink:
             kit_logger.error(
                 "Alert not delivered through %s: %s",
                 type(self.block).__name__,
-                redact(f"{type(exc).__name__}: {exc}"),
+                redact(describe(exc)),
             )
 
 

@@ -14,6 +14,7 @@ from ff_prefect_kit._errors import (
     InvalidOptionError,
     SchemaValidationError,
     UnresolvedTaskFailureError,
+    describe,
 )
 from ff_prefect_kit._logging import bridge_logger, kit_logger
 from ff_prefect_kit.alerts._model import Alert, AlertSink, Severity
@@ -132,7 +133,7 @@ def flow_alert(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> Al
         label = "Failed task" if len(failures) == 1 else "Failed tasks"
         fields.append((label, ", ".join(f.task_run_name for f in failures)))
     if exc is not None:
-        fields.append(("Error", f"{type(exc).__name__}: {exc}"))
+        fields.append(("Error", describe(exc)))
     for failure in failures:
         if failure.exception is not exc and failure.message:
             fields.append((f"Error in {failure.task_run_name}", failure.message))

@@ -17,7 +17,7 @@ from prefect.futures import PrefectFuture, PrefectFutureList
 from prefect.task_runners import TaskRunner
 from prefect.utilities.annotations import allow_failure
 
-from ff_prefect_kit._errors import UnresolvedTaskFailureError
+from ff_prefect_kit._errors import UnresolvedTaskFailureError, describe
 from ff_prefect_kit.core._ledger import ledger
 from ff_prefect_kit.core._retry import exception_of
 
@@ -184,7 +184,7 @@ def raise_for_unresolved_failures(returned: Any) -> None:
         name = getattr(future, _TASK_NAME, str(future.task_run_id))
         failures.append((name, exception_of(state), state.message or ""))
     described = "; ".join(
-        f"{name!r} ({type(exc).__name__}: {exc})" if exc else f"{name!r} ({message})"
+        f"{name!r} ({describe(exc)})" if exc else f"{name!r} ({message})"
         for name, exc, message in failures
     )
     raise UnresolvedTaskFailureError(

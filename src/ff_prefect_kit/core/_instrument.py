@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from ff_prefect_kit._logging import bridge_user_loggers, kit_logger
+from ff_prefect_kit._errors import printable
+from ff_prefect_kit._logging import bridge_user_loggers, kit_logger, protect_prefect_logs
 
 __all__ = ["describe_result", "instrument"]
 
@@ -59,6 +60,7 @@ def instrument(
         @functools.wraps(fn)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
             bridge_user_loggers()
+            protect_prefect_logs()
             kit_logger.info("%s %r started", kind, label)
             started = time.perf_counter()
             try:
@@ -66,6 +68,8 @@ def instrument(
             except BaseException as exc:
                 _log_raised(kind, label, exc, started)
                 note(exc)
+                if (shown := printable(exc)) is not exc:
+                    raise shown.with_traceback(exc.__traceback__) from None
                 raise
             note(None)
             _log_finished(kind, label, result, started)
@@ -76,6 +80,7 @@ def instrument(
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         bridge_user_loggers()
+        protect_prefect_logs()
         kit_logger.info("%s %r started", kind, label)
         started = time.perf_counter()
         try:
@@ -83,6 +88,8 @@ def instrument(
         except BaseException as exc:
             _log_raised(kind, label, exc, started)
             note(exc)
+            if (shown := printable(exc)) is not exc:
+                raise shown.with_traceback(exc.__traceback__) from None
             raise
         note(None)
         _log_finished(kind, label, result, started)

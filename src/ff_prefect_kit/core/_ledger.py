@@ -12,6 +12,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from uuid import UUID
 
+from ff_prefect_kit._errors import describe
+
 __all__ = ["TaskFailure", "ledger"]
 
 
@@ -103,5 +105,5 @@ def note_attempt(exc: BaseException | None) -> None:
         ledger.record(
             task_run.flow_run_id,
             task_run.id,
-            TaskFailure(context.task.name, task_run.name, exc, f"{type(exc).__name__}: {exc}"),
+            TaskFailure(context.task.name, task_run.name, exc, describe(exc)),
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ff_prefect_kit._errors import (
+    ConfigError,
     DatabaseNotFoundError,
     InvalidMartNameError,
     MartLockedError,
@@ -78,15 +79,19 @@ def load_dbt_mart(
         The mart's rows.
 
     Raises:
-        InvalidMartNameError: `mart_name` or a column is not a plain identifier.
-        MartNotFoundError: No such mart; lists those that exist, nearest first.
+        InvalidMartNameError: `mart_name` or a column is not a plain identifier, or
+            names one of DuckDB's system catalogs.
+        MartNotFoundError: No such mart (lists those that exist, nearest first), or
+            no such column in it (lists its columns).
         DatabaseNotFoundError: The file does not exist.
         MartLockedError: A writer holds the file's lock (transient: retried).
-        ConfigError: No `db_path` and `FF_DUCKDB_PATH` is not set.
+        ConfigError: No `db_path` and `FF_DUCKDB_PATH` is not set, or the file is not
+            a DuckDB database (a Parquet file, a damaged or truncated database).
     """
     import duckdb
 
     table = quote_identifier(mart_name)
+    _refuse_system_catalogs(mart_name)
     select = (
         ", ".join(quote_identifier(c, what="column name") for c in columns)
         if columns is not None
@@ -97,15 +102,27 @@ def load_dbt_mart(
     query = f"SELECT {select} FROM {table}"
 
     if isinstance(db_path, duckdb.DuckDBPyConnection):
-        return _fetch(db_path, query, mart_name)
+        return _fetch(db_path, query, mart_name, columns)
     path = _database_path(db_path)
     con = _connect(path)
     try:
-        frame = _fetch(con, query, mart_name)
+        frame = _fetch(con, query, mart_name, columns)
     finally:
         con.close()
     kit_logger.info("Loaded mart %r from %s: %s rows", mart_name, path, f"{frame.height:,}")
     return frame
+
+
+_SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
+
+
+def _refuse_system_catalogs(mart_name: str) -> None:
+    parts = [part.lower() for part in mart_name.split(".")]
+    if _SYSTEM_SCHEMAS & set(parts[:-1]) or parts[-1].startswith(("duckdb_", "pragma_")):
+        raise InvalidMartNameError(
+            f"{mart_name!r} is one of DuckDB's system catalogs, not a mart: name a table or "
+            "view that dbt builds (e.g. 'mrt_fantasy_actuals_weekly')"
+        )
 
 
 def _database_path(db_path: str | os.PathLike[str] | None) -> Path:
@@ -134,14 +151,38 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
                 f"DuckDB database {str(path)!r} is locked by a writer (a dbt run?); "
                 f"retry when it finishes. DuckDB said: {exc}"
             ) from exc
-        raise
+        raise _not_a_database(path, exc) from exc
+    except duckdb.Error as exc:
+        raise _not_a_database(path, exc) from exc
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, query: str, mart_name: str) -> pl.DataFrame:
+def _not_a_database(path: Path, exc: Exception) -> ConfigError:
+    return ConfigError(
+        f"{str(path)!r} is not a DuckDB database, or it is damaged (DuckDB said: {exc}): point "
+        "FF_DUCKDB_PATH (or db_path) at the .duckdb file dbt-duckdb writes, or rebuild it with dbt"
+    )
+
+
+def _fetch(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    mart_name: str,
+    columns: Sequence[str] | None = None,
+) -> pl.DataFrame:
     import duckdb
 
     try:
         relation = con.sql(query)
+    except duckdb.BinderException as exc:
+        described = con.sql(f"DESCRIBE {quote_identifier(mart_name)}").fetchall()
+        known = [str(row[0]) for row in described]
+        missing = [c for c in columns or () if c not in known]
+        raise MartNotFoundError(
+            f"mart {mart_name!r} has no column {', '.join(map(repr, missing)) or '(unknown)'}; "
+            f"its columns: {', '.join(known)}",
+            mart_name,
+            known,
+        ) from exc
     except duckdb.CatalogException as exc:
         available = _nearest_first(mart_name, _marts(con))
         listing = ", ".join(available[:20]) or "none: has dbt run?"

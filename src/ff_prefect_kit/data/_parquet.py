@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import secrets
 import shutil
@@ -70,12 +71,13 @@ def resolve_output_path(
 
     Raises:
         OutputPathError: The path escapes the root and `allow_outside_root` is false,
-            names a directory, or would nest the root's folders inside the root.
+            names a directory, would nest the root's folders inside the root, or is
+            not a path any file system takes (not text, a NUL character).
     """
     if root is None:
         root = KitSettings().analytics_dir
     base = Path(root).resolve()
-    given = Path(output_path)
+    given = _checked_path(output_path)
     if given.is_absolute():
         target = given.resolve()
     else:
@@ -91,9 +93,50 @@ def resolve_output_path(
             f"analytics root {str(base)!r} (FF_DATA_DIR/analytics): use a path inside it, "
             "or pass allow_outside_root=True if writing elsewhere is intended"
         )
-    if target == base or target.name in ("", ".", ".."):
-        raise OutputPathError(f"output path {str(output_path)!r} names a directory, not a file")
+    if target == base or target.name in ("", ".", "..") or target.is_dir():
+        raise OutputPathError(
+            f"output path {_shown(output_path)} names a directory, not a file: add a file "
+            "name such as 'latest.parquet'"
+        )
     return target
+
+
+def _shown(output_path: object) -> str:
+    text = repr(output_path if not isinstance(output_path, os.PathLike) else str(output_path))
+    return text if len(text) <= 120 else f"{text[:100]}...{text[-15:]} ({len(text)} characters)"
+
+
+def _checked_path(output_path: object) -> Path:
+    """`output_path` as a Path, refusing values no file system takes."""
+    if isinstance(output_path, bytes) or not isinstance(output_path, str | os.PathLike):
+        raise OutputPathError(
+            f"output path must be a str or a pathlib.Path, got {type(output_path).__name__} "
+            f"{_shown(output_path)}: pass the path as text"
+        )
+    text = os.fspath(output_path)
+    if not isinstance(text, str):
+        raise OutputPathError(
+            f"output path must be text, got {_shown(output_path)}: pass it as a str"
+        )
+    if "\x00" in text:
+        raise OutputPathError(
+            f"output path {_shown(output_path)} contains a NUL character, which no file "
+            "system accepts: remove it"
+        )
+    return Path(text)
+
+
+_PATH_ERRORS = {
+    errno.ENAMETOOLONG: "A file or folder name is longer than the file system allows "
+    "(usually 255 bytes): shorten it.",
+    errno.ENOTDIR: "A folder on the way is a file: rename one of them.",
+    errno.EEXIST: "A folder on the way is a file: rename one of them.",
+    errno.EISDIR: "The path names a directory: add a file name such as 'latest.parquet'.",
+    errno.ELOOP: "A symbolic link on the way loops: fix the link.",
+    errno.EACCES: "The folder is not writable: choose a writable FF_DATA_DIR (or root).",
+    errno.EPERM: "The folder is not writable: choose a writable FF_DATA_DIR (or root).",
+    errno.EROFS: "The file system is read-only: choose a writable FF_DATA_DIR (or root).",
+}
 
 
 def _refuse_nesting(output_path: object, given: Path, base: Path) -> None:
@@ -141,14 +184,28 @@ def write_parquet(
         The path, row count and size written.
 
     Raises:
-        OutputPathError: The path escapes the root.
+        OutputPathError: The path escapes the root, or cannot be a file: not text, a
+            NUL character, a name too long, a directory, a file where a folder must
+            be, a folder that is not writable. The message names the path and the fix.
         ParquetWriteError: An empty list of models (no columns to write) or data
             that is neither a DataFrame nor models.
     """
     frame = to_frame(data)
-    target = resolve_output_path(output_path, root=root, allow_outside_root=allow_outside_root)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _new_temp_file(target)
+    shown = _shown(output_path)
+    try:
+        target = resolve_output_path(output_path, root=root, allow_outside_root=allow_outside_root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _new_temp_file(target)
+    except RecursionError:
+        raise OutputPathError(
+            f"output path {shown} is too deep to resolve: use a shorter path"
+        ) from None
+    except OSError as exc:
+        if exc.errno not in _PATH_ERRORS:
+            raise  # e.g. a full disk: worth another attempt
+        raise OutputPathError(
+            f"cannot write output path {shown}: {exc.strerror}. {_PATH_ERRORS[exc.errno]}"
+        ) from exc
     try:
         # Polars writes (and flushes) the file by path, off the GIL; fsync then makes
         # its bytes durable before the rename can expose them.
