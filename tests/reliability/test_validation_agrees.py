@@ -78,10 +78,10 @@ def str_field(draw: st.DrawFn) -> tuple[Any, Any, st.SearchStrategy[Any], pl.Dat
 
 @st.composite
 def models_and_frames(draw: st.DrawFn) -> tuple[type[BaseModel], pl.DataFrame]:
-    fields = draw(st.lists(st.one_of(int_field(), float_field(), str_field()), min_size=1, max_size=3))
-    model = create_model(  # type: ignore[call-overload]
-        "Random", **{f"f{i}": (annotation, info) for i, (annotation, info, _, _) in enumerate(fields)}
-    )
+    kinds = st.one_of(int_field(), float_field(), str_field())
+    fields = draw(st.lists(kinds, min_size=1, max_size=3))
+    definitions = {f"f{i}": (annotation, info) for i, (annotation, info, _, _) in enumerate(fields)}
+    model = create_model("Random", **definitions)  # type: ignore[call-overload]
     rows = draw(st.integers(1, 12))
     columns = {
         f"f{i}": pl.Series(f"f{i}", draw(st.lists(values, min_size=rows, max_size=rows)), dtype)

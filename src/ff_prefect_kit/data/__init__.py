@@ -6,7 +6,12 @@ plain function is its `.fn`.
 
 from ff_prefect_kit._exports import publish as _publish
 from ff_prefect_kit.data._mart import quote_identifier
-from ff_prefect_kit.data._parquet import ParquetWriteResult, column_profile, resolve_output_path
+from ff_prefect_kit.data._parquet import (
+    ParquetWriteResult,
+    column_profile,
+    read_parquet,
+    resolve_output_path,
+)
 from ff_prefect_kit.data._tasks import load_dbt_mart, validate_frame, write_parquet
 from ff_prefect_kit.data._validation import validate_records, validation_path
 
@@ -15,6 +20,7 @@ __all__ = [
     "column_profile",
     "load_dbt_mart",
     "quote_identifier",
+    "read_parquet",
     "resolve_output_path",
     "validate_frame",
     "validate_records",

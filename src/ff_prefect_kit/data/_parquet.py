@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import glob
 import os
+import re
 import secrets
 import shutil
 import stat
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +28,13 @@ if TYPE_CHECKING:
     import polars as pl
     from pydantic import BaseModel
 
-__all__ = ["ParquetWriteResult", "column_profile", "resolve_output_path", "write_parquet"]
+__all__ = [
+    "ParquetWriteResult",
+    "column_profile",
+    "read_parquet",
+    "resolve_output_path",
+    "write_parquet",
+]
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,7 @@ def write_parquet(
     try:
         target = resolve_output_path(output_path, root=root, allow_outside_root=allow_outside_root)
         target.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_stale_temp_files(target)
         tmp = _new_temp_file(target)
     except RecursionError:
         raise OutputPathError(
@@ -223,6 +233,52 @@ def write_parquet(
     if artifact:
         _publish_profile(frame, result, artifact_key)
     return result
+
+
+STALE_AFTER = 600.0
+"""Seconds after its last change that a temporary file counts as a dead writer's."""
+
+
+def _sweep_stale_temp_files(target: Path, now: float | None = None) -> list[Path]:
+    """Remove temporary files of the kit's own naming left beside `target` by dead writers.
+
+    A writer killed mid-write (SIGKILL, the OOM killer) leaves its temporary file. A
+    live writer changes its file continuously and renames it within moments of the
+    last change, so one untouched for `STALE_AFTER` seconds has no writer any more.
+    """
+    name = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{12}}\.tmp")
+    cutoff = (time.time() if now is None else now) - STALE_AFTER
+    removed = []
+    for candidate in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+            if name.fullmatch(candidate.name) and candidate.stat().st_mtime < cutoff:
+                candidate.unlink()
+                removed.append(candidate)
+    if removed:
+        kit_logger.info("Removed %d stale temporary file(s) beside %s", len(removed), target)
+    return removed
+
+
+def read_parquet(path: str | os.PathLike[str], **options: Any) -> pl.DataFrame:
+    """Read a Parquet file that `write_parquet` may be replacing, through one open handle.
+
+    `write_parquet` replaces the file atomically, but `pl.read_parquet(path)` can open
+    the path more than once (metadata, then data) and so meet two different files
+    while a writer renames: it then fails with errors such as `Invalid thrift`. This
+    opens the file once and reads everything through that handle, so a reader always
+    gets one whole file, the old or the new.
+
+    Args:
+        path: The Parquet file.
+        **options: More options for `polars.read_parquet`.
+
+    Returns:
+        The file's rows.
+    """
+    import polars as pl
+
+    with open(path, "rb") as handle:
+        return pl.read_parquet(handle, **options)
 
 
 def _new_temp_file(target: Path) -> Path:

@@ -374,6 +374,9 @@ _BOUND_BROKEN: dict[str, Callable[[pl.Expr, Any], pl.Expr]] = {
 }
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -381,7 +384,10 @@ def _is_number(value: object) -> bool:
 def _numeric_flags(value: pl.Expr, kind: str, c: dict[str, Any]) -> list[pl.Expr]:
     flags = []
     for key, bound in c.items():
-        if not _is_number(bound):
+        if not _is_number(bound) or (
+            isinstance(bound, int) and not _INT64[0] <= bound <= _INT64[1]
+        ):
+            # A bound Polars cannot hold as a literal: Pydantic checks every row.
             raise _Unsupported
         if key in _BOUND_BROKEN:
             flags.append(_BOUND_BROKEN[key](value, bound))
@@ -403,7 +409,8 @@ def _text_flags(value: pl.Expr, c: dict[str, Any]) -> list[pl.Expr]:
         flags.append(value.str.len_chars() > c["max_length"])
     if "pattern" in c:
         pattern = c["pattern"]
-        pattern = pattern.pattern if hasattr(pattern, "pattern") else pattern
+        # A compiled pattern is matched by Python's `re` in Pydantic, with its flags
+        # (re.ASCII, re.IGNORECASE, ...): Polars' engine cannot promise the same verdict.
         if not isinstance(pattern, str) or not _polars_accepts(pattern):
             raise _Unsupported
         flags.append(~value.str.contains(pattern))
