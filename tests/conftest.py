@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +15,16 @@ from ff_prefect_kit.alerts import Alert
 # Tests assert behaviour, never wall-clock time: no per-example deadline.
 settings.register_profile("kit", deadline=None)
 settings.load_profile("kit")
+
+
+def modules_after(module: str, packages: tuple[str, ...]) -> list[str]:
+    """The modules of `packages` loaded once a fresh interpreter imports `module`."""
+    code = (
+        f"import sys, {module}; "
+        f"print('\\n'.join(sorted(m for m in sys.modules if m.split('.')[0] in {packages!r})))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return done.stdout.split()
 
 
 class FakeTime:

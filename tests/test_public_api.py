@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import importlib
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.conftest import modules_after
 
 import ff_prefect_kit
 
@@ -74,14 +73,8 @@ def test_each_package_exports_what_it_imports(package: str) -> None:
 
 def test_importing_the_kit_loads_neither_prefect_nor_its_packages() -> None:
     """`import ff_prefect_kit` is cheap: Prefect and the packages load on first use."""
-    code = (
-        "import sys, ff_prefect_kit; "
-        "print(sorted(m for m in sys.modules if m.startswith(('prefect', 'ff_prefect_kit.'))))"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    ).stdout
-    assert loaded.strip() == "['ff_prefect_kit._errors', 'ff_prefect_kit._exports']"
+    loaded = modules_after("ff_prefect_kit", ("prefect", "ff_prefect_kit"))
+    assert loaded == ["ff_prefect_kit", "ff_prefect_kit._errors", "ff_prefect_kit._exports"]
 
 
 def test_a_name_loads_on_first_use() -> None:

@@ -145,6 +145,14 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
+def _prints(exc: BaseException) -> bool:
+    try:
+        str(exc)
+    except Exception:
+        return False
+    return True
+
+
 def printable(exc: BaseException) -> BaseException:
     """`exc` itself, or, when its `__str__` raises, a stand-in that prints.
 
@@ -153,11 +161,7 @@ def printable(exc: BaseException) -> BaseException:
     of the same type (so `except` clauses and retry rules still match it), named like
     it, with the same attributes, and a message that says what happened.
     """
-    try:
-        str(exc)
-    except Exception:
-        pass
-    else:
+    if _prints(exc):
         return exc
     original = type(exc)
     text = describe(exc).split(": ", 1)[1]

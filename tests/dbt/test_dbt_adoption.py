@@ -130,11 +130,11 @@ def test_a_just_recipe_receives_json_vars_whole(project: Path, justfile: str) ->
 
 
 HOLD_THE_FILE = """
-import sys, time
+import sys
 import duckdb
 con = duckdb.connect(sys.argv[1])
 print("holding", flush=True)
-time.sleep(120)
+sys.stdin.read()  # until the test closes the pipe or kills this process
 """
 
 
@@ -146,7 +146,10 @@ def test_a_database_held_by_another_process_is_a_retryable_lock_error(
     database = tmp_path / "held.duckdb"
     duckdb.connect(str(database)).close()
     with subprocess.Popen(
-        [sys.executable, "-c", HOLD_THE_FILE, str(database)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD_THE_FILE, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     ) as holder:
         try:
             assert holder.stdout is not None

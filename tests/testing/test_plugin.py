@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.conftest import modules_after
 
 pytest_plugins = ["pytester"]
 
@@ -199,15 +198,8 @@ def test_later_sessions_start_from_the_database_the_first_one_kept(
 
 def test_loading_the_plugin_imports_neither_the_kit_nor_prefect() -> None:
     """The entry module pytest loads first imports nothing heavy, so it costs nothing unused."""
-    code = (
-        "import sys, pytest_ff_prefect_kit; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "{'ff_prefect_kit', 'prefect', 'polars', 'duckdb', 'respx'}))"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    ).stdout
-    assert loaded.strip() == "[]"
+    heavy = ("ff_prefect_kit", "prefect", "polars", "duckdb", "respx")
+    assert modules_after("pytest_ff_prefect_kit", heavy) == []
 
 
 COVERED_TESTS = """

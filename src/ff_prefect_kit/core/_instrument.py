@@ -36,9 +36,18 @@ def _log_finished(kind: str, label: str, result: object, started: float) -> None
     kit_logger.info("%s %r finished in %.3f s%s", kind, label, elapsed, describe_result(result))
 
 
-def _log_raised(kind: str, label: str, exc: BaseException, started: float) -> None:
+def _raised(
+    kind: str,
+    label: str,
+    exc: BaseException,
+    started: float,
+    note: Callable[[BaseException | None], None],
+) -> BaseException:
+    """Log and note an attempt's exception; return what to raise (see `printable`)."""
     elapsed = time.perf_counter() - started
     kit_logger.warning("%s %r raised %s after %.3f s", kind, label, type(exc).__name__, elapsed)
+    note(exc)
+    return printable(exc)
 
 
 def instrument(
@@ -66,11 +75,9 @@ def instrument(
             try:
                 result = await fn(*args, **kwargs)
             except BaseException as exc:
-                _log_raised(kind, label, exc, started)
-                note(exc)
-                if (shown := printable(exc)) is not exc:
-                    raise shown.with_traceback(exc.__traceback__) from None
-                raise
+                if (shown := _raised(kind, label, exc, started, note)) is exc:
+                    raise
+                raise shown.with_traceback(exc.__traceback__) from None
             note(None)
             _log_finished(kind, label, result, started)
             return result
@@ -86,11 +93,9 @@ def instrument(
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
-            _log_raised(kind, label, exc, started)
-            note(exc)
-            if (shown := printable(exc)) is not exc:
-                raise shown.with_traceback(exc.__traceback__) from None
-            raise
+            if (shown := _raised(kind, label, exc, started, note)) is exc:
+                raise
+            raise shown.with_traceback(exc.__traceback__) from None
         note(None)
         _log_finished(kind, label, result, started)
         return result
