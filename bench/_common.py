@@ -1,20 +1,24 @@
-"""What the data-task benchmarks share: the synthetic 6-column frame and the child runner.
+"""What the data-task benchmarks share: the synthetic frame, alternated timing, memory.
 
-Each benchmark runs every variant in a fresh subprocess (`measure`), so the peak
-memory it reports (ru_maxrss growth over the setup) is that variant's own.
+Timing: every variant runs in the same process, warmed up once, then in turns
+(A, B, A, B, ...), so they see the same caches and machine load; each variant's
+median is printed with its spread (min-max). Memory: each variant runs once in a
+fresh interpreter, so the peak it reports (ru_maxrss growth over the setup) is its
+own.
 """
 
 from __future__ import annotations
 
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPEATS = 5
+REPEATS = 7
 
 ROWS_SQL = """
 SELECT
@@ -31,7 +35,7 @@ FROM range({rows}) t(i)
 
 def rows_from_argv(default: int = 1_000_000) -> int:
     """The row count given as the script's first argument, or the default."""
-    return int(sys.argv[1]) if len(sys.argv) > 1 else default
+    return int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else default
 
 
 def peak_mb() -> float:
@@ -39,25 +43,58 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def report_best(run: Callable[[], object], repeats: int = REPEATS) -> None:
-    """Time `run` `repeats` times; print the best time and the peak memory growth as JSON."""
-    before = peak_mb()
-    best = float("inf")
+def alternate(
+    variants: dict[str, Callable[[], object]], repeats: int = REPEATS
+) -> dict[str, list[float]]:
+    """Seconds per run of each variant, the variants taking turns after one warm-up each."""
+    for run in variants.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(repeats):
-        started = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - started)
-        del result
-    print(json.dumps({"seconds": best, "peak_mb": peak_mb() - before}))
+        for name, run in variants.items():
+            started = time.perf_counter()
+            result = run()
+            times[name].append(time.perf_counter() - started)
+            del result
+    return times
 
 
-def measure(script: str, *args: str | Path) -> dict[str, float]:
-    """Run `script --child *args` in a fresh interpreter and read its JSON result."""
+def report_peak(run: Callable[[], object]) -> None:
+    """Run once and print the peak memory growth as JSON (a child process's answer)."""
+    before = peak_mb()
+    result = run()
+    del result
+    print(json.dumps({"peak_mb": peak_mb() - before}))
+
+
+def peak_in_child(script: str, *args: str | Path) -> float:
+    """Run `script --child *args` in a fresh interpreter and read the peak it reports."""
     out = subprocess.run(
         [sys.executable, script, "--child", *map(str, args)],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    return result
+    peak: float = json.loads(out.strip().splitlines()[-1])["peak_mb"]
+    return peak
+
+
+def print_results(
+    title: str,
+    times: dict[str, list[float]],
+    peaks: dict[str, float],
+    ratios: list[tuple[str, str, str]],
+) -> None:
+    """Print each variant's median, spread and peak, then each `(variant, baseline, target)`."""
+    runs = len(next(iter(times.values())))
+    print(f"{title}: {runs} alternated runs each, after one warm-up")
+    width = max(len(name) for name in times)
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(
+            f"  {name:<{width}}  median {median:.4f} s  (min {min(values):.4f}, "
+            f"max {max(values):.4f})  peak +{peaks.get(name, float('nan')):.0f} MB"
+        )
+    for variant, baseline, target in ratios:
+        ratio = statistics.median(times[variant]) / statistics.median(times[baseline])
+        print(f"  ratio {variant} / {baseline}: {ratio:.2f}x  ({target})")

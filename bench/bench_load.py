@@ -1,21 +1,23 @@
 """Benchmark `load_dbt_mart` against raw DuckDB `.pl()` on a 1M-row synthetic mart.
 
-Run: `uv run python bench/bench_load.py [rows]`. Each variant runs in a fresh
-subprocess, so its peak memory (ru_maxrss growth over the setup) is its own.
+Run: `uv run python bench/bench_load.py [rows]`. Both variants open the file
+read-only, query it and close it; they alternate in one process (see `_common`).
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from _common import REPEATS, ROWS_SQL, measure, report_best, rows_from_argv
+from _common import ROWS_SQL, alternate, peak_in_child, print_results, report_peak, rows_from_argv
 
 MART_SQL = "CREATE TABLE mrt_bench AS " + ROWS_SQL
 
 
-def child(variant: str, db: str) -> None:
+def variants(db: str) -> dict[str, Callable[[], object]]:
+    """The loader and its baseline, on the same file."""
     import duckdb
 
     from ff_prefect_kit import load_dbt_mart
@@ -27,10 +29,11 @@ def child(variant: str, db: str) -> None:
         finally:
             con.close()
 
-    report_best({"raw": raw, "kit": lambda: load_dbt_mart.fn("mrt_bench", db)}[variant])
+    return {"raw duckdb .pl()": raw, "load_dbt_mart.fn": lambda: load_dbt_mart.fn("mrt_bench", db)}
 
 
 def main() -> None:
+    """Build the mart, time the variants in turns, measure each one's memory alone."""
     import duckdb
 
     rows = rows_from_argv()
@@ -38,15 +41,19 @@ def main() -> None:
         db = Path(tmp) / "bench.duckdb"
         with duckdb.connect(str(db)) as con:
             con.sql(MART_SQL.format(rows=rows))
-        raw, kit = measure(__file__, "raw", db), measure(__file__, "kit", db)
-    print(f"load {rows:,} rows x 6 columns (best of {REPEATS}, fresh process each)")
-    print(f"  raw duckdb .pl():  {raw['seconds']:.4f} s   peak +{raw['peak_mb']:.0f} MB")
-    print(f"  load_dbt_mart:         {kit['seconds']:.4f} s   peak +{kit['peak_mb']:.0f} MB")
-    print(f"  ratio kit / raw:   {kit['seconds'] / raw['seconds']:.2f}x  (target <= 1.2x)")
+        runs = variants(str(db))
+        peaks = {name: peak_in_child(__file__, name, db) for name in runs}
+        times = alternate(runs)
+    print_results(
+        f"load {rows:,} rows x 6 columns",
+        times,
+        peaks,
+        [("load_dbt_mart.fn", "raw duckdb .pl()", "target <= 1.2x")],
+    )
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3])
+        report_peak(variants(sys.argv[3])[sys.argv[2]])
     else:
         main()

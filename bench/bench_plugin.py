@@ -130,15 +130,15 @@ def main() -> None:
         kit_leftovers = _listing(Path(kit_home))
         plain_leftovers = _listing(Path(plain_home))
     print(f"four-task monitored flow, median of {args.runs} runs after a warm-up run")
-    print(f"{'':32}{'Prefect harness':>18}{'kit harness':>14}{'ratio':>9}")
+    print(f"{'':36}{'Prefect harness':>18}{'kit harness':>14}{'ratio':>9}")
     rows = (
-        ("harness start-up, first (s)", plain["startup"], cold["startup"]),
-        ("harness start-up, later (s)", plain["startup"], kit["startup"]),
+        ("start-up, first on a machine (s)", plain["startup"], cold["startup"]),
+        ("start-up, later or fresh clone (s)", plain["startup"], kit["startup"]),
         ("per flow run (s)", plain["per_run"], kit["per_run"]),
     )
     for label, p_value, k_value in rows:
         p, k = float(p_value), float(k_value)
-        print(f"{label:32}{p:18.3f}{k:14.3f}{p / k:8.1f}x")
+        print(f"{label:36}{p:18.3f}{k:14.3f}{p / k:8.1f}x")
     print(
         f"speed-up per flow test: {float(plain['per_run']) / float(kit['per_run']):.1f}x "
         f"(target >= 5x); kit per flow test {float(kit['per_run']):.3f} s (target <= 0.2 s)"

@@ -1,8 +1,8 @@
 """Benchmark `validate_frame` against hand-written Polars and per-row Pydantic.
 
 Run: `uv run python bench/bench_validate.py [rows]`. The frame (1M rows x 6
-fields by default) is generated with DuckDB SQL; each variant runs in a fresh
-subprocess, so its peak memory (ru_maxrss growth over the setup) is its own.
+fields by default) is generated with DuckDB SQL; the variants alternate in one
+process, and each one's memory is measured alone (see `_common`).
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 import enum
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from _common import REPEATS, ROWS_SQL, measure, report_best, rows_from_argv
+from _common import ROWS_SQL, alternate, peak_in_child, print_results, report_peak, rows_from_argv
 from pydantic import BaseModel, Field
 
 FRAME_SQL = "COPY (" + ROWS_SQL + ") TO '{path}' (FORMAT parquet)"
@@ -57,7 +58,8 @@ def _hand_written(df: object) -> object:
     return df
 
 
-def child(variant: str, path: str) -> None:
+def variants(path: str) -> dict[str, Callable[[], object]]:
+    """The validator, hand-written Polars checks for the same constraints, and Pydantic."""
     import polars as pl
     from pydantic import TypeAdapter
 
@@ -65,35 +67,38 @@ def child(variant: str, path: str) -> None:
 
     df = pl.read_parquet(path)
     adapter = TypeAdapter(list[PlayerWeek])
-    runs = {
-        "polars": lambda: _hand_written(df),
-        "kit": lambda: validate_frame.fn(df, PlayerWeek),
-        "pydantic": lambda: adapter.validate_python(df.to_dicts()),
+    return {
+        "hand-written polars": lambda: _hand_written(df),
+        "validate_frame.fn": lambda: validate_frame.fn(df, PlayerWeek),
+        "per-row pydantic": lambda: adapter.validate_python(df.to_dicts()),
     }
-    report_best(runs[variant], repeats=1 if variant == "pydantic" else REPEATS)
 
 
 def main() -> None:
+    """Make the frame, time the variants in turns, measure each one's memory alone."""
     import duckdb
 
     rows = rows_from_argv()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "frame.parquet"
         duckdb.sql(FRAME_SQL.format(rows=rows, path=path))
-        polars, kit, pyd = (measure(__file__, v, path) for v in ("polars", "kit", "pydantic"))
-    print(f"validate {rows:,} rows x 6 fields (best of {REPEATS}; Pydantic once)")
-    for label, r in (
-        ("hand-written polars", polars),
-        ("validate_frame", kit),
-        ("per-row pydantic", pyd),
-    ):
-        print(f"  {label:20} {r['seconds']:.4f} s   peak +{r['peak_mb']:.0f} MB")
-    print(f"  ratio kit / polars:    {kit['seconds'] / polars['seconds']:.2f}x  (target <= 2x)")
-    print(f"  speed-up vs pydantic:  {pyd['seconds'] / kit['seconds']:.0f}x")
+        runs = variants(str(path))
+        peaks = {name: peak_in_child(__file__, name, path) for name in runs}
+        # Pydantic takes seconds per run: fewer turns, all three still alternating.
+        times = alternate(runs, repeats=3)
+    print_results(
+        f"validate {rows:,} rows x 6 fields",
+        times,
+        peaks,
+        [
+            ("validate_frame.fn", "hand-written polars", "target <= 2x"),
+            ("per-row pydantic", "validate_frame.fn", "what the columnar path saves"),
+        ],
+    )
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3])
+        report_peak(variants(sys.argv[3])[sys.argv[2]])
     else:
         main()

@@ -42,13 +42,17 @@ def prefect_test_harness(request: pytest.FixtureRequest) -> Iterator[HarnessHand
     """A temporary Prefect API for the whole session, isolated from ~/.prefect.
 
     A drop-in for a session fixture around Prefect's own `prefect_test_harness()`:
-    started once, torn down even when tests fail; the migrated database is kept in
-    pytest's cache for the next session. Yields the API's URL and temporary home.
+    started once, torn down even when tests fail. The migrated database is kept in the
+    user's cache folder (`FF_PREFECT_KIT_CACHE`, else `~/.cache/ff-prefect-kit`; pytest's
+    cache when that is switched off with an empty value), so later sessions, fresh
+    clones included, start from it. Yields the API's URL and temporary home.
     """
-    from ff_prefect_kit.testing import prefect_harness
+    from ff_prefect_kit.testing import default_database_cache, prefect_harness
 
+    database_cache = default_database_cache()
     cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
-    database_cache = cache.mkdir("ff-prefect-kit") if cache is not None else None
+    if database_cache is None and cache is not None:
+        database_cache = cache.mkdir("ff-prefect-kit")
     with prefect_harness(database_cache=database_cache) as handle:
         yield handle
 

@@ -11,6 +11,7 @@ import pytest
 from ff_prefect_kit.testing._database import (
     database_path,
     database_template,
+    default_database_cache,
     keep_database,
     start_from,
 )
@@ -114,3 +115,21 @@ def test_an_unwritable_cache_costs_only_time(
     ):
         _keep(template)
     assert "could not keep the migrated database" in caplog.text
+
+
+def test_the_kept_database_lives_in_the_users_cache_by_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Outside any project: XDG_CACHE_HOME (or ~/.cache), so fresh clones find it."""
+    monkeypatch.delenv("FF_PREFECT_KIT_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_database_cache() == tmp_path / "ff-prefect-kit"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", None), ("/somewhere", Path("/somewhere"))])
+def test_ff_prefect_kit_cache_moves_or_switches_off_the_kept_database(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: Path | None
+) -> None:
+    """FF_PREFECT_KIT_CACHE names another folder, or (empty) keeps none."""
+    monkeypatch.setenv("FF_PREFECT_KIT_CACHE", value)
+    assert default_database_cache() == expected

@@ -176,23 +176,30 @@ def test_flow(prefect_test_harness):
 """
 
 
-def test_later_sessions_start_from_the_database_the_first_one_kept(
-    pytester: pytest.Pytester,
+def test_a_fresh_clone_starts_from_the_database_the_first_session_kept(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The migrated database is kept in pytest's cache, and the next session runs on a copy."""
+    """The migrated database is kept in the user's cache; another checkout runs on a copy."""
     import sqlite3
     from contextlib import closing
 
     import prefect
 
+    cache = tmp_path / "user-cache"
+    monkeypatch.setenv("FF_PREFECT_KIT_CACHE", str(cache))
     pytester.makepyfile(test_kept=KEPT_DATABASE_TESTS)
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
-    [kept] = (pytester.path / ".pytest_cache/d/ff-prefect-kit").glob("prefect-*.db")
+    [kept] = cache.glob("prefect-*.db")
     assert kept.name.startswith(f"prefect-{prefect.__version__}-")
     with closing(sqlite3.connect(kept)) as db:
         assert db.execute("select count(*) from alembic_version").fetchone() == (1,)
     before = kept.read_bytes()
-    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    clone = tmp_path / "fresh-clone"
+    clone.mkdir()
+    (clone / "test_kept.py").write_text(KEPT_DATABASE_TESTS)
+    monkeypatch.chdir(clone)
+    pytester.runpytest_subprocess(clone).assert_outcomes(passed=1)
+    assert not (clone / ".pytest_cache" / "d" / "ff-prefect-kit").exists()
     assert kept.read_bytes() == before, "the second session changed the kept database"
 
 

@@ -19,6 +19,7 @@ from ff_prefect_kit.testing._contract import (
     STAT_PROFILE,
     UNMAPPED_SHARE,
 )
+from ff_prefect_kit.testing._database import default_database_cache
 from ff_prefect_kit.testing._discord import (
     CapturedMessage,
     DiscordWebhookMock,
@@ -54,6 +55,7 @@ __all__ = [
     "TaskRecord",
     "build_mart",
     "build_synthetic_marts",
+    "default_database_cache",
     "generate_raw",
     "generate_raw_once",
     "is_testing",

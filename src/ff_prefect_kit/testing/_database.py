@@ -11,9 +11,34 @@ from pathlib import Path
 from ff_prefect_kit._fsync import fsync_directory, fsync_file
 from ff_prefect_kit._internals import prefect_migrations
 
-__all__ = ["database_path", "database_template", "keep_database", "start_from"]
+__all__ = [
+    "CACHE_VARIABLE",
+    "database_path",
+    "database_template",
+    "default_database_cache",
+    "keep_database",
+    "start_from",
+]
+
+CACHE_VARIABLE = "FF_PREFECT_KIT_CACHE"
+"""Where the kept test database lives; set it empty to keep none."""
 
 _log = logging.getLogger("ff_prefect_kit.testing.server")
+
+
+def default_database_cache() -> Path | None:
+    """The user-level folder for the kept migrated database, or `None` for none.
+
+    `FF_PREFECT_KIT_CACHE` when set (empty: keep none), else `ff-prefect-kit` in the
+    user's cache folder (`$XDG_CACHE_HOME`, else `~/.cache`). Outside any project, so a
+    fresh clone, another checkout or another project on the machine starts its first
+    test session from the copy instead of migrating a new database.
+    """
+    chosen = os.environ.get(CACHE_VARIABLE)
+    if chosen is not None:
+        return Path(chosen) if chosen.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ff-prefect-kit"
 
 
 def database_path() -> Path | None:
