@@ -360,3 +360,12 @@ def check_all() -> Iterator[str]:
                 "releasing the DuckDB file",
             )
         yield "dbt-duckdb close_all_connections"
+    with contextlib.suppress(ImportError):
+        from dbt_common.events.event_manager_client import get_event_manager
+
+        if not hasattr(get_event_manager(), "loggers"):
+            raise _unsupported(
+                "dbt_common.events.event_manager_client.get_event_manager().loggers",
+                "closing dbt's log files after an in-process run",
+            )
+        yield "dbt event manager loggers"
