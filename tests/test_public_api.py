@@ -12,6 +12,7 @@ from tests.conftest import modules_after
 import ff_prefect_kit
 
 EXPECTED = {
+    "ApiUnreachableError",
     "ConfigError",
     "DatabaseNotFoundError",
     "DbtRunError",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from ff_prefect_kit._errors import (
+    ApiUnreachableError,
     ConfigError,
     DatabaseNotFoundError,
     DbtRunError,
@@ -39,6 +40,7 @@ if _TYPE_CHECKING:
     from ff_prefect_kit.dbt import run_dbt_models
 
 __all__ = [
+    "ApiUnreachableError",
     "ConfigError",
     "DatabaseNotFoundError",
     "DbtRunError",

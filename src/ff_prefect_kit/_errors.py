@@ -12,6 +12,7 @@
     ├── ParquetWriteError (ValueError)       data that cannot be written as a table
     ├── DbtRunError                          dbt could not run, or a node failed
     ├── UnresolvedTaskFailureError           a submitted task failed and nobody looked
+    ├── ApiUnreachableError (ConnectionError)   the Prefect API went away during a run
     └── UnsupportedVersionError (ImportError)   a library lacks a part the kit relies on
 
 Each message names the value that was wrong and what to do about it.
@@ -127,6 +128,14 @@ class UnresolvedTaskFailureError(KitError):
     ) -> None:
         super().__init__(message)
         self.failures = failures or []
+
+
+class ApiUnreachableError(KitError, ConnectionError):
+    """The Prefect API stopped answering during a monitored flow's run.
+
+    The message names the API's URL. The flow's alert was sent on a path that needs
+    no API (the webhook, or the log).
+    """
 
 
 class UnsupportedVersionError(KitError, ImportError):

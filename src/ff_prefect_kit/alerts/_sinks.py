@@ -27,6 +27,7 @@ __all__ = [
     "default_sink",
     "resolve_sink",
     "send_alert",
+    "sink_or_log",
 ]
 
 AlertTarget: TypeAlias = "AlertSink | NotificationBlock | str | None"
@@ -150,6 +151,19 @@ def check_target(alerts: object) -> None:
         "alerts must be a block name, a Prefect NotificationBlock, an AlertSink or None, "
         f"got {alerts!r}"
     )
+
+
+def sink_or_log(alerts: AlertTarget) -> AlertSink:
+    """The sink `alerts` names, or the log when it cannot be used (never raises).
+
+    Configured wrongly after the flow was defined, or a block that cannot be loaded:
+    the alert still reaches the run's logs, next to why it went nowhere else.
+    """
+    try:
+        return resolve_sink(alerts)
+    except Exception as exc:
+        kit_logger.error("Alert destination unusable, writing the alert to the log: %s", exc)
+        return LogSink()
 
 
 def _is_notification_block(value: object) -> bool:

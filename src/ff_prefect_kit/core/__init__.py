@@ -2,6 +2,7 @@
 
 from ff_prefect_kit._exports import publish as _publish
 from ff_prefect_kit._logging import bridge_logger
+from ff_prefect_kit.core._api_loss import MonitoredFlow
 from ff_prefect_kit.core._caching import frame_cache_key
 from ff_prefect_kit.core._flow import flow_alert, monitored_flow
 from ff_prefect_kit.core._futures import TrackingTaskRunner
@@ -9,6 +10,7 @@ from ff_prefect_kit.core._retry import RetryPolicy
 from ff_prefect_kit.core._task import analytics_task
 
 __all__ = [
+    "MonitoredFlow",
     "RetryPolicy",
     "TrackingTaskRunner",
     "analytics_task",

@@ -17,9 +17,10 @@ from ff_prefect_kit._errors import (
     describe,
 )
 from ff_prefect_kit._logging import bridge_logger, kit_logger
-from ff_prefect_kit.alerts._model import Alert, AlertSink, Severity
-from ff_prefect_kit.alerts._sinks import AlertTarget, LogSink, check_target, resolve_sink
+from ff_prefect_kit.alerts._model import Alert, Severity
+from ff_prefect_kit.alerts._sinks import AlertTarget, check_target, sink_or_log
 from ff_prefect_kit.alerts._throttle import DEFAULT_ALERT_WINDOW, AlertThrottle
+from ff_prefect_kit.core._api_loss import MonitoredFlow
 from ff_prefect_kit.core._futures import TrackingTaskRunner, raise_for_unresolved_failures
 from ff_prefect_kit.core._instrument import instrument
 from ff_prefect_kit.core._ledger import TaskFailure, ledger
@@ -161,16 +162,6 @@ def _throttle_for(alert_window: timedelta | AlertThrottle | None) -> AlertThrott
     return AlertThrottle(alert_window) if alert_window > timedelta(0) else None
 
 
-def _sink_or_logs(alerts: AlertTarget) -> AlertSink:
-    try:
-        return resolve_sink(alerts)
-    except Exception as exc:
-        # Configured wrongly after the flow was defined (or the block is gone): the
-        # alert still reaches the run's logs, next to why it went nowhere else.
-        kit_logger.error("Alert destination unusable, writing the alert to the log: %s", exc)
-        return LogSink()
-
-
 def _alert_hook(
     alerts: AlertTarget, throttle: AlertThrottle | None = None
 ) -> Callable[[Flow[Any, Any], FlowRun, State[Any]], None]:
@@ -191,7 +182,7 @@ def _alert_hook(
                     )
                     return
             if alert is not None:
-                _sink_or_logs(alerts).send(alert)
+                sink_or_log(alerts).send(alert)
         except Exception:
             kit_logger.exception("Could not build or send the alert for flow run %r", flow_run.name)
 
@@ -306,7 +297,7 @@ def monitored_flow(
             task_runner=TrackingTaskRunner(runner),
             **options,
         )
-        return made
+        return MonitoredFlow.adopt(made, alerts)
 
     if fn is None:
         return decorate
