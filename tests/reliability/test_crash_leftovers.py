@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import random
 import subprocess
 import sys
 import textwrap
@@ -70,3 +73,59 @@ def test_reading_while_two_writers_rewrite_always_gives_a_whole_file(tmp_path: P
         for writer in writers:
             writer.wait(timeout=60)
     assert seen == {1}
+
+
+def test_a_live_writers_temporary_file_is_left_alone(tmp_path: Path) -> None:
+    """A temp file whose writer still holds its lock is never swept, however old."""
+    folder = tmp_path / "x"
+    folder.mkdir()
+    live = folder / ".latest.parquet.0123456789ab.tmp"
+    live.write_bytes(b"being written")
+    _age(live, STALE_AFTER + 60)
+    with live.open("rb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        write_parquet.fn(pl.DataFrame({"a": [1]}), "x/latest.parquet", root=tmp_path)
+        assert live.exists()
+
+
+KEEPS_WRITING = textwrap.dedent(
+    """
+    import sys
+    import polars as pl
+    from ff_prefect_kit import write_parquet
+    frames = [pl.DataFrame({"v": [n] * 1_000_000, "s": ["x" * 20] * 1_000_000}) for n in (1, 2)]
+    print("ready", flush=True)
+    n = 0
+    while True:
+        write_parquet.fn(frames[n % 2], "latest.parquet", root=sys.argv[1], artifact=False)
+        n += 1
+    """
+)
+
+
+def test_twenty_kills_at_random_points_leave_a_whole_file_and_no_litter(tmp_path: Path) -> None:
+    """SIGKILL at 20 random moments: the output is always a whole file; the next write sweeps."""
+    rng = random.Random(20261129)
+    write_parquet.fn(
+        pl.DataFrame({"v": [0] * 10, "s": ["x"] * 10}), "latest.parquet", root=tmp_path
+    )
+    killed_mid_write = 0
+    for _ in range(20):
+        with subprocess.Popen(
+            [sys.executable, "-c", KEEPS_WRITING, str(tmp_path)], stdout=subprocess.PIPE, text=True
+        ) as writer:
+            assert writer.stdout is not None
+            assert writer.stdout.readline().strip() == "ready"
+            # Let the writer reach a random point of its loop, then kill it there.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                writer.wait(timeout=rng.uniform(0.0, 0.8))
+            writer.kill()
+        frame = read_parquet(tmp_path / "latest.parquet")
+        assert frame["v"].n_unique() == 1
+        assert frame.height in (10, 1_000_000)
+        killed_mid_write += bool(list(tmp_path.glob("*.tmp")))
+    assert killed_mid_write, "no kill landed mid-write: the test did not test that case"
+    for leftover in tmp_path.glob("*.tmp"):
+        _age(leftover, 60)
+    write_parquet.fn(pl.DataFrame({"v": [3]}), "latest.parquet", root=tmp_path)
+    assert list(tmp_path.glob("*.tmp")) == []

@@ -24,6 +24,11 @@ from ff_prefect_kit._logging import kit_logger
 from ff_prefect_kit._settings import KitSettings
 from ff_prefect_kit.data._frames import to_frame
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock, the age rule alone
+    fcntl = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     import polars as pl
     from pydantic import BaseModel
@@ -205,7 +210,7 @@ def write_parquet(
         target = resolve_output_path(output_path, root=root, allow_outside_root=allow_outside_root)
         target.parent.mkdir(parents=True, exist_ok=True)
         _sweep_stale_temp_files(target)
-        tmp = _new_temp_file(target)
+        tmp, held = _new_temp_file(target)
     except RecursionError:
         raise OutputPathError(
             f"output path {shown} is too deep to resolve: use a shorter path"
@@ -226,6 +231,8 @@ def write_parquet(
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+    finally:
+        os.close(held)  # releases the lock that says a live writer owns the file
     fsync_directory(target.parent)
     copy = _keep_history(target) if history else None
     result = ParquetWriteResult(target, frame.height, target.stat().st_size, copy)
@@ -236,27 +243,48 @@ def write_parquet(
 
 
 STALE_AFTER = 600.0
-"""Seconds after its last change that a temporary file counts as a dead writer's."""
+"""Seconds after its last change that a temporary file counts as a dead writer's, where
+files cannot be locked; where they can, an unlocked one older than `UNLOCKED_GRACE`."""
+
+UNLOCKED_GRACE = 2.0
+"""Seconds a new temporary file is spared before its writer's lock is looked at."""
 
 
 def _sweep_stale_temp_files(target: Path, now: float | None = None) -> list[Path]:
     """Remove temporary files of the kit's own naming left beside `target` by dead writers.
 
     A writer killed mid-write (SIGKILL, the OOM killer) leaves its temporary file. A
-    live writer changes its file continuously and renames it within moments of the
-    last change, so one untouched for `STALE_AFTER` seconds has no writer any more.
+    live writer holds an exclusive lock on its file until the rename, so a file nobody
+    holds (and older than `UNLOCKED_GRACE`) has no writer any more. Without file locks
+    (Windows), a file untouched for `STALE_AFTER` seconds counts as abandoned.
     """
     name = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{12}}\.tmp")
-    cutoff = (time.time() if now is None else now) - STALE_AFTER
+    now = time.time() if now is None else now
     removed = []
     for candidate in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
         with contextlib.suppress(OSError):  # gone already, or not ours to remove
-            if name.fullmatch(candidate.name) and candidate.stat().st_mtime < cutoff:
+            if name.fullmatch(candidate.name) and _abandoned(candidate, now):
                 candidate.unlink()
                 removed.append(candidate)
     if removed:
         kit_logger.info("Removed %d stale temporary file(s) beside %s", len(removed), target)
     return removed
+
+
+def _abandoned(candidate: Path, now: float) -> bool:
+    age = now - candidate.stat().st_mtime
+    if fcntl is None:
+        return age > STALE_AFTER
+    if age < UNLOCKED_GRACE:
+        return False
+    fd = os.open(candidate, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # a live writer holds it
+    finally:
+        os.close(fd)
+    return True
 
 
 def read_parquet(path: str | os.PathLike[str], **options: Any) -> pl.DataFrame:
@@ -281,11 +309,12 @@ def read_parquet(path: str | os.PathLike[str], **options: Any) -> pl.DataFrame:
         return pl.read_parquet(handle, **options)
 
 
-def _new_temp_file(target: Path) -> Path:
-    """Create an empty temporary file beside `target`, with the mode `target` will have.
+def _new_temp_file(target: Path) -> tuple[Path, int]:
+    """Create an empty temporary file beside `target`, locked, with `target`'s future mode.
 
     `os.open` with 0o666 applies the umask as `open()` would (unlike `mkstemp`,
-    which makes every file 0600); an existing target's mode is kept.
+    which makes every file 0600); an existing target's mode is kept. The returned
+    descriptor holds an exclusive lock: close it once the file is renamed.
     """
     while True:
         tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
@@ -294,11 +323,14 @@ def _new_temp_file(target: Path) -> Path:
         except FileExistsError:  # pragma: no cover - 48 random bits
             continue
         try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
             with contextlib.suppress(FileNotFoundError):
                 os.fchmod(fd, stat.S_IMODE(target.stat().st_mode))
-        finally:
+        except BaseException:
             os.close(fd)
-        return tmp
+            raise
+        return tmp, fd
 
 
 def _keep_history(target: Path) -> Path:
