@@ -29,6 +29,7 @@ __all__ = [
     "check_all",
     "close_dbt_duckdb_connections",
     "close_dbt_file_logs",
+    "closing_dbt_python_model_loops",
     "global_settings_context",
     "has_custom_validation",
     "load_block",
@@ -318,6 +319,51 @@ def close_dbt_file_logs() -> None:
                 python_logger.removeHandler(handler)
 
 
+_DBT_DUCKDB_ENVIRONMENTS = "dbt.adapters.duckdb.environments"
+
+
+@contextlib.contextmanager
+def closing_dbt_python_model_loops() -> Iterator[None]:
+    """Close the event loops dbt-duckdb opens for Python models, once the call is over.
+
+    Before each Python model, dbt-duckdb's `_ensure_event_loop()` gives the worker
+    thread an asyncio event loop and never closes it: a `ResourceWarning` at some later
+    garbage collection, an error in a `-W error` test suite. Inside this block, the
+    loops it creates in other threads are noted and closed on exit. The caller holds
+    the kit's dbt lock, so no other dbt invocation runs meanwhile.
+    """
+    import asyncio
+    import threading
+
+    try:
+        module: Any = importlib.import_module(_DBT_DUCKDB_ENVIRONMENTS)
+    except ImportError:  # no dbt-duckdb: nothing opens loops
+        yield
+        return
+    original = getattr(module, "_ensure_event_loop", None)
+    if original is None:
+        raise _unsupported(
+            f"{_DBT_DUCKDB_ENVIRONMENTS}._ensure_event_loop",
+            "closing the event loops dbt-duckdb opens for Python models",
+        )
+    opened: list[asyncio.AbstractEventLoop] = []
+
+    def ensure_event_loop() -> None:
+        original()
+        # The main thread's loop may be the caller's own: only worker threads' are noted.
+        if threading.current_thread() is not threading.main_thread():
+            opened.append(asyncio.get_event_loop())
+
+    module._ensure_event_loop = ensure_event_loop
+    try:
+        yield
+    finally:
+        module._ensure_event_loop = original
+        for loop in opened:
+            if not loop.is_running() and not loop.is_closed():
+                loop.close()
+
+
 # --- all of it ------------------------------------------------------------------------
 
 
@@ -360,6 +406,14 @@ def check_all() -> Iterator[str]:
                 "releasing the DuckDB file",
             )
         yield "dbt-duckdb close_all_connections"
+    with contextlib.suppress(ImportError):
+        environments = importlib.import_module(_DBT_DUCKDB_ENVIRONMENTS)
+        if not callable(getattr(environments, "_ensure_event_loop", None)):
+            raise _unsupported(
+                f"{_DBT_DUCKDB_ENVIRONMENTS}._ensure_event_loop",
+                "closing the event loops dbt-duckdb opens for Python models",
+            )
+        yield "dbt-duckdb _ensure_event_loop"
     with contextlib.suppress(ImportError):
         from dbt_common.events.event_manager_client import get_event_manager
 

@@ -231,3 +231,47 @@ def test_task_publishes_the_node_results_as_a_table_artifact(
     [artifact] = [a for a in record.artifacts if a.key == "dbt-run-results"]
     assert artifact.type == "table"
     assert "seed.ff_analytics_example.dim_scoring_rule" in str(artifact.data)
+
+
+def test_python_model_event_loops_are_closed_after_the_call() -> None:
+    """A loop dbt-duckdb opens for a Python model in a worker thread is closed on exit."""
+    import asyncio
+    import threading
+
+    from dbt.adapters.duckdb import environments
+
+    from ff_prefect_kit._internals import closing_dbt_python_model_loops
+
+    opened: list[asyncio.AbstractEventLoop] = []
+
+    def worker() -> None:
+        environments._ensure_event_loop()
+        opened.append(asyncio.get_event_loop())
+
+    with closing_dbt_python_model_loops():
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert not opened[0].is_closed()
+    assert opened[0].is_closed()
+
+
+def test_an_in_process_build_closes_its_python_model_loops(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every event loop opened for a Python model during an in-process build is closed."""
+    import asyncio
+
+    from dbt.adapters.duckdb import environments
+
+    opened: list[asyncio.AbstractEventLoop] = []
+    real = environments._ensure_event_loop
+
+    def noting() -> None:
+        real()
+        opened.append(asyncio.get_event_loop())
+
+    monkeypatch.setattr(environments, "_ensure_event_loop", noting)
+    project.run("raw_players raw_player_week_stats")
+    assert len(opened) == 2
+    assert all(loop.is_closed() for loop in opened)

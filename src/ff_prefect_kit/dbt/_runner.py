@@ -20,7 +20,6 @@ change between runs, so the kit adds none of its own.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import logging
 import os
@@ -38,7 +37,11 @@ from typing import Any
 
 from ff_prefect_kit._context import environment, in_run
 from ff_prefect_kit._errors import DbtRunError, MartLockedError
-from ff_prefect_kit._internals import close_dbt_duckdb_connections, close_dbt_file_logs
+from ff_prefect_kit._internals import (
+    close_dbt_duckdb_connections,
+    close_dbt_file_logs,
+    closing_dbt_python_model_loops,
+)
 from ff_prefect_kit._settings import KitSettings
 from ff_prefect_kit.core._task import analytics_task
 
@@ -226,12 +229,15 @@ def _invoke_in_process(
     with _IN_PROCESS_LOCK:
         dbt_runner = _import_dbt_runner()
         try:
-            with environment(dict(env or {})), contextlib.chdir(project):
+            with (
+                environment(dict(env or {})),
+                contextlib.chdir(project),
+                closing_dbt_python_model_loops(),
+            ):
                 outcome: Any = dbt_runner(callbacks=[_forward_event]).invoke(["--quiet", *args])
         finally:
             close_dbt_duckdb_connections()
             close_dbt_file_logs()
-            _collect_worker_loops()
     raw = outcome.result.to_dict() if hasattr(outcome.result, "to_dict") else None
     detail = str(outcome.exception) if outcome.exception is not None else ""
     return ["dbtRunner", *args], bool(outcome.success), detail, raw
@@ -248,15 +254,6 @@ def _import_dbt_runner() -> Any:
         except ImportError as exc:
             raise DbtRunError(f"{EXTRA_HINT} ({exc})") from exc
     return dbtRunner
-
-
-def _collect_worker_loops() -> None:
-    # dbt-duckdb gives each of dbt's worker threads an asyncio event loop and never
-    # closes it; once the threads are gone the loops are garbage. Collect them now,
-    # quietly, rather than let a ResourceWarning surface at some later collection.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
 
 
 def _invoke_subprocess(
