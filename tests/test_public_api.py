@@ -16,6 +16,7 @@ EXPECTED = {
     "ConfigError",
     "DatabaseNotFoundError",
     "DbtRunError",
+    "DiskFullError",
     "DiscordAlerts",
     "InvalidMartNameError",
     "InvalidOptionError",

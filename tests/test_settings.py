@@ -164,3 +164,14 @@ def test_ff_env_file_devnull_reads_no_dotenv(
     (tmp_path / ".env").write_text(f"DISCORD_WEBHOOK_URL={WEBHOOK}\n")
     monkeypatch.setenv("FF_ENV_FILE", os.devnull)
     assert KitSettings().discord_webhook_url is None
+
+
+def test_a_dotenv_that_is_not_utf8_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A .env saved in another encoding: ConfigError naming the file and the fix."""
+    env = tmp_path / "latin1.env"
+    env.write_bytes("FF_ALERT_USERNAME=Jos\xe9\n".encode("latin-1"))
+    monkeypatch.setenv("FF_ENV_FILE", str(env))
+    with pytest.raises(ConfigError, match=r"latin1\.env is not UTF-8 text: save it as UTF-8"):
+        KitSettings()

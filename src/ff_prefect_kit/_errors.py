@@ -8,8 +8,9 @@
     ├── InvalidMartNameError (ValueError)    a mart or column name is not an identifier
     ├── DatabaseNotFoundError (FileNotFoundError)   no DuckDB file at the path
     ├── MartLockedError                      a writer holds the DuckDB file (retried)
-    ├── OutputPathError (ValueError)         an output path escapes the analytics root
+    ├── OutputPathError (ValueError)         an output path that may not be written
     ├── ParquetWriteError (ValueError)       data that cannot be written as a table
+    ├── DiskFullError (OSError)              no space left for an output (retried)
     ├── DbtRunError                          dbt could not run, or a node failed
     ├── UnresolvedTaskFailureError           a submitted task failed and nobody looked
     ├── ApiUnreachableError (ConnectionError)   the Prefect API went away during a run
@@ -93,11 +94,25 @@ class MartLockedError(KitError):
 
 
 class OutputPathError(KitError, ValueError):
-    """An output path escapes the analytics root and the caller did not allow it."""
+    """An output path the caller may not write: outside the analytics root, unusable, or taken.
+
+    Raised for a path escaping the root (unless allowed), one no file system takes,
+    and a file the command line will not overwrite.
+    """
 
 
 class ParquetWriteError(KitError, ValueError):
     """The data given to the Parquet writer cannot be written as a table."""
+
+
+class DiskFullError(KitError, OSError):
+    """The device holding an output ran out of space (or quota) mid-write. Retried.
+
+    Nothing was replaced: the previous file is intact and the partial one removed.
+    The message names the output and its folder. `errno` is `ENOSPC` (or `EDQUOT`).
+    """
+
+    transient = True
 
 
 class DbtRunError(KitError):

@@ -1,7 +1,8 @@
 """The secrets the kit knows of, and hiding them in any text that leaves the process.
 
 Known secrets: the Discord webhook URL (`DISCORD_WEBHOOK_URL`, and its bare token), the
-Prefect API key (`PREFECT_API_KEY`, or Prefect's setting), and every secret setting of
+Prefect API key (`PREFECT_API_KEY`, or Prefect's setting), a self-hosted server's
+credential (`PREFECT_API_AUTH_STRING`), and every secret setting of
 `KitSettings` (from the environment or `.env`), each also in its URL-encoded forms.
 Any webhook token in a Discord webhook URL is hidden as well, known or not.
 """
@@ -22,7 +23,7 @@ REDACTED = "<redacted>"
 
 _TOKEN_IN_URL = re.compile(r"(/webhooks/\d+/)[A-Za-z0-9_\-]+")
 _TOKEN = re.compile(r"/webhooks/\d+/([A-Za-z0-9_\-]+)")
-_VARIABLES = ("DISCORD_WEBHOOK_URL", "PREFECT_API_KEY")
+_VARIABLES = ("DISCORD_WEBHOOK_URL", "PREFECT_API_KEY", "PREFECT_API_AUTH_STRING")
 # Shorter values are not hidden: replacing every "abc" in a message would garble it.
 _SHORTEST = 8
 

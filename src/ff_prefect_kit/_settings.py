@@ -60,6 +60,11 @@ class KitSettings(BaseSettings):
             super().__init__(**values)
         except ValidationError as exc:
             raise ConfigError(_describe(exc)) from None
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"{values['_env_file']} is not UTF-8 text: save it as UTF-8, or point "
+                "FF_ENV_FILE at another file"
+            ) from None
 
     @property
     def analytics_dir(self) -> Path:

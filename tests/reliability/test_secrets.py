@@ -13,6 +13,7 @@ from ff_prefect_kit.alerts import LogSink
 from ff_prefect_kit.testing import DiscordWebhookMock, mock_discord_webhook
 
 API_KEY = "pnu_canaryApiKey0123456789abcdefghij"
+AUTH_STRING = "admin:canary-auth-string-0123"
 
 pytestmark = pytest.mark.usefixtures("prefect_test_harness", "no_retry_delays")
 
@@ -24,6 +25,7 @@ def _forms(discord: DiscordWebhookMock) -> dict[str, str]:
         "the URL-encoded URL": quote(discord.webhook_url, safe=""),
         "the form-encoded URL": quote_plus(discord.webhook_url),
         "the Prefect API key": API_KEY,
+        "a self-hosted server's credential": AUTH_STRING,
     }
 
 
@@ -35,6 +37,7 @@ def _forms(discord: DiscordWebhookMock) -> dict[str, str]:
         "the URL-encoded URL",
         "the form-encoded URL",
         "the Prefect API key",
+        "a self-hosted server's credential",
     ],
 )
 def test_a_secret_in_an_exception_never_reaches_discord(
@@ -42,6 +45,7 @@ def test_a_secret_in_an_exception_never_reaches_discord(
 ) -> None:
     """An error message holding a secret, in any form, is redacted from every alert field."""
     monkeypatch.setenv("PREFECT_API_KEY", API_KEY)
+    monkeypatch.setenv("PREFECT_API_AUTH_STRING", AUTH_STRING)
     with mock_discord_webhook() as discord:
         secret = _forms(discord)[form]
 

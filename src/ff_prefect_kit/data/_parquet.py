@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ff_prefect_kit._context import in_run
-from ff_prefect_kit._errors import OutputPathError
+from ff_prefect_kit._errors import DiskFullError, OutputPathError
 from ff_prefect_kit._fsync import fsync_directory, fsync_file
 from ff_prefect_kit._logging import kit_logger
 from ff_prefect_kit._settings import KitSettings
@@ -206,8 +206,10 @@ def write_parquet(
     """
     frame = to_frame(data)
     shown = _shown(output_path)
+    folder: Path | None = None
     try:
         target = resolve_output_path(output_path, root=root, allow_outside_root=allow_outside_root)
+        folder = target.parent
         target.parent.mkdir(parents=True, exist_ok=True)
         _sweep_stale_temp_files(target)
         tmp, held = _new_temp_file(target)
@@ -216,8 +218,10 @@ def write_parquet(
             f"output path {shown} is too deep to resolve: use a shorter path"
         ) from None
     except OSError as exc:
+        if _out_of_space(exc):
+            raise _disk_full(shown, folder, exc) from exc
         if exc.errno not in _PATH_ERRORS:
-            raise  # e.g. a full disk: worth another attempt
+            raise
         raise OutputPathError(
             f"cannot write output path {shown}: {exc.strerror}. {_PATH_ERRORS[exc.errno]}"
         ) from exc
@@ -227,9 +231,11 @@ def write_parquet(
         frame.write_parquet(tmp, compression=compression)  # type: ignore[arg-type]
         fsync_file(tmp)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if _out_of_space(exc):
+            raise _disk_full(shown, target.parent, exc) from exc
         raise
     finally:
         os.close(held)  # releases the lock that says a live writer owns the file
@@ -240,6 +246,31 @@ def write_parquet(
     if artifact:
         _publish_profile(frame, result, artifact_key)
     return result
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+# Polars writes in Rust and reports the OS error in its message, with no errno.
+_NO_SPACE_TEXT = re.compile(
+    rf"No space left on device|Disk quota exceeded|os error (?:{errno.ENOSPC}|{errno.EDQUOT})\b"
+)
+
+
+def _out_of_space(exc: BaseException) -> bool:
+    """Whether `exc` says the device (or the user's quota) is full."""
+    if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+        return True
+    return isinstance(exc, Exception) and bool(_NO_SPACE_TEXT.search(str(exc)))
+
+
+def _disk_full(shown: str, folder: Path | None, exc: BaseException) -> DiskFullError:
+    where = f" in {folder}" if folder is not None else ""
+    error = DiskFullError(
+        f"no space left to write {shown}{where} ({type(exc).__name__}): free space on "
+        "that device or point FF_DATA_DIR (or root) elsewhere; the previous file, if any, "
+        "is unchanged"
+    )
+    error.errno = exc.errno if isinstance(exc, OSError) and exc.errno else errno.ENOSPC
+    return error
 
 
 STALE_AFTER = 600.0

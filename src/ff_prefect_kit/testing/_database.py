@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -84,6 +85,7 @@ def keep_database(template: Path) -> None:
     if source is None or not source.exists():
         return
     template.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_partials(template.parent)
     handle, partial = tempfile.mkstemp(dir=template.parent, prefix=f".{template.name}.")
     os.close(handle)
     try:
@@ -99,6 +101,21 @@ def keep_database(template: Path) -> None:
     for other in template.parent.glob("prefect-*.db"):
         if other != template:
             other.unlink(missing_ok=True)
+
+
+PARTIAL_STALE_AFTER = 600.0
+"""Seconds after which a partial copy is a killed session's: a copy takes about one."""
+
+
+def _sweep_partials(folder: Path) -> None:
+    """Remove partial copies that sessions killed mid-copy left behind."""
+    import time
+
+    cutoff = time.time() - PARTIAL_STALE_AFTER
+    for partial in folder.glob(".prefect-*.db.*"):
+        with contextlib.suppress(OSError):
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
 
 
 def _sound(database: Path) -> bool:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ff_prefect_kit._fsync import fsync_directory, fsync_file
 from ff_prefect_kit.testing._contract import MART_COLUMNS, MART_TABLE, PLAYERS_TABLE, STAT_COLUMNS
 from ff_prefect_kit.testing._generator import SyntheticRaw, generate_raw, scoring_rules
 
@@ -63,9 +64,11 @@ def build_synthetic_marts(
 ) -> Path:
     """Write a DuckDB file holding `mrt_fantasy_actuals_weekly` and `dim_player`.
 
-    The file is replaced if it exists. The mart has exactly the contract's columns and
-    types (`MART_COLUMNS`); `dim_player` holds the mapped players (`player_id`,
-    `player_key`, `gsis_id`, `display_name`, `position`, `current_team`).
+    The file is replaced if it exists, atomically: a reader, or a writer killed
+    midway, sees the old file or the new one, never part of one. The mart has
+    exactly the contract's columns and types (`MART_COLUMNS`); `dim_player` holds
+    the mapped players (`player_id`, `player_key`, `gsis_id`, `display_name`,
+    `position`, `current_team`).
 
     Args:
         path: Where to write the DuckDB file.
@@ -92,7 +95,9 @@ def build_synthetic_marts(
     ).to_arrow()
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
+    # A writer killed before its rename leaves these; the name is this target's own.
+    for leftover in (partial, partial.with_name(f"{partial.name}.wal")):
+        leftover.unlink(missing_ok=True)
     casts = ", ".join(
         f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in MART_COLUMNS.items()
     )
@@ -104,5 +109,7 @@ def build_synthetic_marts(
             f"CREATE TABLE {PLAYERS_TABLE} AS SELECT CAST(player_id AS BIGINT) AS player_id, "
             "player_key, gsis_id, display_name, position, current_team FROM players_frame"
         )
+    fsync_file(partial)
     partial.replace(target)
+    fsync_directory(target.parent)
     return target
