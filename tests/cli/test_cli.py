@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -22,11 +24,10 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
     assert "demo" in capsys.readouterr().out
 
 
-def test_unknown_command_exits_2() -> None:
-    """An unknown command is a usage error."""
-    with pytest.raises(SystemExit) as caught:
-        main(["dmeo"])
-    assert caught.value.code == 2
+def test_unknown_command_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown command is a usage error that suggests the closest one."""
+    assert main(["dmeo"]) == 2
+    assert "demo" in capsys.readouterr().err
 
 
 def test_dead_prefect_api_is_a_one_line_error(
@@ -46,9 +47,7 @@ def test_dead_prefect_api_is_a_one_line_error(
 @pytest.mark.parametrize("option", ["--seasons", "--players", "--top"])
 def test_sizes_must_be_positive(option: str, capsys: pytest.CaptureFixture[str]) -> None:
     """A size below 1 is a usage error naming the option."""
-    with pytest.raises(SystemExit) as caught:
-        main(["demo", option, "0"])
-    assert caught.value.code == 2
+    assert main(["demo", option, "0"]) == 2
     assert option in capsys.readouterr().err
 
 
@@ -82,3 +81,57 @@ def test_with_an_api_the_users_prefect_home_is_left_alone(tmp_path: Path) -> Non
         with embedded_defaults(home=tmp_path / "unused"):
             assert PREFECT_HOME.value() == before
     assert not (tmp_path / "unused").exists()
+
+
+COMMANDS = [
+    ["demo"],
+    ["doctor"],
+    ["blocks", "register"],
+    ["alert", "test"],
+    ["new-flow"],
+    ["model"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """`--help` on each command prints its usage and exits 0."""
+    assert main([*command, "--help"]) == 0
+    assert f"Usage: ff-prefect-kit {' '.join(command)}" in capsys.readouterr().out
+
+
+def test_the_command_runs_as_a_module() -> None:
+    """`python -m ff_prefect_kit --help` lists every command, exit 0, in a real process."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ff_prefect_kit", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    for command in ("demo", "doctor", "blocks", "alert", "new-flow", "model"):
+        assert f"  {command} " in done.stdout
+
+
+def _broken_sink(alerts: object) -> None:
+    raise RuntimeError("the sink exploded")
+
+
+def test_an_unexpected_error_is_one_line_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An error the kit did not foresee: one line with how to see more, exit 1."""
+    monkeypatch.setattr("ff_prefect_kit.alerts._sinks.resolve_sink", _broken_sink)
+    assert main(["alert", "test"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "error: RuntimeError: the sink exploded (run again with --debug for the traceback)\n"
+    )
+
+
+def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --debug an unexpected error propagates with its traceback."""
+    monkeypatch.setattr("ff_prefect_kit.alerts._sinks.resolve_sink", _broken_sink)
+    with pytest.raises(RuntimeError, match="the sink exploded"):
+        main(["--debug", "alert", "test"])

@@ -1,18 +1,47 @@
-"""The `ff-prefect-kit` command."""
+"""The `ff-prefect-kit` command: the typer application and its exit codes.
+
+Exit codes scripts can rely on:
+
+- 0: done; every required check passed.
+- 1: a check failed (`doctor`), or an alert was not delivered (`alert test`).
+- 2: bad input or configuration: the one-line error names the value and the fix.
+- 130: interrupted.
+
+Each command lives in its own module and imports what it needs when it runs, so
+`ff-prefect-kit --help` stays quick. Errors are one line on stderr, with no secret
+and no traceback unless `--debug` is given.
+"""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from ff_prefect_kit._errors import KitError
+import typer
 
-__all__ = ["main"]
+from ff_prefect_kit.cli import _alerting, _doctor, _model, _scaffold
+from ff_prefect_kit.cli._output import fail, run_command
+
+__all__ = ["app", "embedded_defaults", "main"]
+
+# Newer typer releases carry their own copy of click: reach its errors through typer.
+_ClickException: type[Exception] = next(
+    base for base in typer.BadParameter.__mro__ if base.__name__ == "ClickException"
+)
+
+app = typer.Typer(
+    name="ff-prefect-kit",
+    help="Prefect 3 foundation for fantasy-football analytics.",
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 
 @contextmanager
@@ -48,79 +77,113 @@ def embedded_defaults(home: Path | None = None) -> Iterator[None]:
         yield
 
 
-def _demo(args: argparse.Namespace) -> int:
-    # Imported when the command runs: `ff-prefect-kit --help` stays instant.
-    from ff_prefect_kit.cli._demo import DemoOptions, run_demo
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
 
-    options = DemoOptions(
-        workdir=Path(args.workdir),
-        seasons=args.seasons,
-        players=args.players,
-        seed=args.seed,
-        top=args.top,
-        verbose=args.verbose,
-    )
-    try:
-        with embedded_defaults(home=options.workdir.resolve() / ".prefect"):
-            return run_demo(options)
-    except KitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        typer.echo(version("ff-prefect-kit"))
+        raise typer.Exit(0)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an unexpected error.")
+    ] = False,
+) -> None:
+    """Prefect 3 foundation for fantasy-football analytics."""
+    ctx.obj = {"debug": debug}
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+
+
+def _positive(value: int) -> int:
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+        raise typer.BadParameter(f"must be 1 or more, got {value}")
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ff-prefect-kit",
-        description="Prefect 3 foundation for fantasy-football analytics.",
-    )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = commands.add_parser(
-        "demo",
-        help="run the example analytics flow end to end",
-        description=(
-            "Generate synthetic weekly stats, build the marts with the example dbt project, "
-            "run the analytics-template flow under Prefect (its local ephemeral API unless "
-            "PREFECT_API_URL is set), and print the top players by value."
-        ),
-    )
-    demo.add_argument(
-        "--workdir",
-        default="ff-prefect-kit-demo",
-        help="where the dbt project, DuckDB file and outputs go (default ./ff-prefect-kit-demo)",
-    )
-    demo.add_argument("--seasons", type=_positive, default=3, help="seasons of data (default 3)")
-    demo.add_argument(
-        "--players", type=_positive, default=200, help="players per season (default 200)"
-    )
-    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    demo.add_argument("--top", type=_positive, default=10, help="players to show (default 10)")
-    demo.add_argument("--verbose", action="store_true", help="show dbt's log lines too")
-    demo.set_defaults(run=_demo)
-    return parser
+@app.command()
+def demo(
+    ctx: typer.Context,
+    *,
+    workdir: Annotated[
+        Path,
+        typer.Option(help="Where the dbt project, DuckDB file and outputs go."),
+    ] = Path("ff-prefect-kit-demo"),
+    seasons: Annotated[
+        int, typer.Option(callback=_positive, help="Seasons of data (1 or more).")
+    ] = 3,
+    players: Annotated[
+        int, typer.Option(callback=_positive, help="Players per season (1 or more).")
+    ] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    top: Annotated[int, typer.Option(callback=_positive, help="Players to show.")] = 10,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Show dbt's log lines too.")] = False,
+) -> int:
+    """Run the example analytics flow end to end.
+
+    Generate synthetic weekly stats, build the marts with the example dbt project, run
+    the analytics-template flow under Prefect (its local ephemeral API unless
+    PREFECT_API_URL is set), and print the top players by value.
+    """
+
+    def run() -> int:
+        from ff_prefect_kit.cli._demo import DemoOptions, run_demo
+
+        options = DemoOptions(
+            workdir=workdir,
+            seasons=seasons,
+            players=players,
+            seed=seed,
+            top=top,
+            verbose=verbose,
+        )
+        with embedded_defaults(home=options.workdir.resolve() / ".prefect"):
+            return run_demo(options)
+
+    return run_command(ctx, run)
+
+
+blocks = typer.Typer(
+    help="Prefect blocks the kit uses.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(blocks, name="blocks")
+blocks.command("register")(_alerting.register)
+
+alert = typer.Typer(help="Discord alerts.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(alert, name="alert")
+alert.command("test")(_alerting.alert_test)
+
+app.command("doctor")(_doctor.doctor)
+app.command("new-flow")(_scaffold.new_flow)
+app.command("model")(_model.model)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.version:
-        from importlib.metadata import version
-
-        print(version("ff-prefect-kit"))
-        return 0
-    if args.command is None:
-        parser.print_help()
-        return 2
-    status: int = args.run(args)
-    return status
+    """Run the command line with `argv` (default: `sys.argv[1:]`); returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="ff-prefect-kit", standalone_mode=False)
+    except typer.Exit as done:
+        return int(done.exit_code)
+    except typer.Abort:
+        return fail("interrupted", code=130)
+    except _ClickException as usage:
+        usage.show()  # type: ignore[attr-defined]
+        return int(usage.exit_code)  # type: ignore[attr-defined]
+    except KeyboardInterrupt:
+        return fail("interrupted", code=130)
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,144 @@
+"""`blocks register` and `alert test`: set up the Discord block, and prove alerts arrive."""
+
+from __future__ import annotations
+
+import enum
+import socket
+from typing import Annotated
+
+import typer
+
+from ff_prefect_kit.cli._output import console, run_command
+
+__all__ = ["alert_test", "register"]
+
+_DEFAULT_BLOCK = "ff-analytics-alerts"  # alerts._block.DEFAULT_BLOCK_NAME, checked by a test
+
+
+class SeverityChoice(enum.StrEnum):
+    """The severities an alert can have, as the command line spells them."""
+
+    critical = "critical"
+    failure = "failure"
+    validation = "validation"
+    info = "info"
+    success = "success"
+
+
+def _check_api() -> str:
+    """The API the command talks to; a configured one must answer first."""
+    from prefect.settings import PREFECT_API_URL
+
+    from ff_prefect_kit._settings import KitSettings
+    from ff_prefect_kit.cli._demo import check_prefect_api
+
+    url = KitSettings().prefect_api_url or PREFECT_API_URL.value()
+    check_prefect_api(url)
+    return str(url) if url else "the local ephemeral API (PREFECT_API_URL is not set)"
+
+
+def register(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="The block's name.")] = _DEFAULT_BLOCK,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a block of that name that differs.")
+    ] = False,
+) -> int:
+    """Save DISCORD_WEBHOOK_URL as the DiscordAlerts block flows send alerts through.
+
+    Registers the kit's block type with the Prefect API (PREFECT_API_URL, or the local
+    ephemeral API), then saves the block. Running it again changes nothing.
+    """
+
+    def run() -> int:
+        from ff_prefect_kit._errors import ConfigError
+        from ff_prefect_kit._settings import KitSettings
+        from ff_prefect_kit.alerts import DiscordAlerts, register_blocks
+        from ff_prefect_kit.alerts._sinks import _load_block
+
+        if not name.strip() or name != name.strip():
+            raise ConfigError(f"block name {name!r} is empty or padded: pass --name my-alerts")
+        url = KitSettings().require("discord_webhook_url")
+        where = _check_api()
+        register_blocks()
+        try:
+            existing = _load_block(name)
+        except ConfigError:
+            existing = None
+        out = console()
+        if isinstance(existing, DiscordAlerts):
+            if existing.webhook_url.get_secret_value() == url.get_secret_value():
+                out.print(f"✔ Block {name!r} already holds DISCORD_WEBHOOK_URL ({where}).")
+                return 0
+            if not overwrite:
+                raise ConfigError(
+                    f"a block named {name!r} holds another webhook: pass --overwrite to "
+                    "replace it, or --name to save a second block"
+                )
+        elif existing is not None and not overwrite:
+            raise ConfigError(
+                f"a {type(existing).__name__} block is named {name!r}: pass --overwrite "
+                "to replace it, or --name to save the kit's block under another name"
+            )
+        username = KitSettings().alert_username
+        DiscordAlerts(webhook_url=url, username=username).save(name, overwrite=True)
+        out.print(f"✔ Saved DiscordAlerts block {name!r} ({where}).")
+        out.print(f"  Flows send through it with monitored_flow(alerts={name!r}).")
+        return 0
+
+    return run_command(ctx, run)
+
+
+def alert_test(
+    ctx: typer.Context,
+    severity: Annotated[
+        SeverityChoice, typer.Option(help="The severity, which sets the emoji.")
+    ] = SeverityChoice.info,
+    block: Annotated[
+        str | None,
+        typer.Option(help="Send through this saved block instead of DISCORD_WEBHOOK_URL."),
+    ] = None,
+    message: Annotated[
+        str, typer.Option(help="The alert's text.")
+    ] = "Test alert from ff-prefect-kit: alerts reach this channel.",
+) -> int:
+    """Send one test alert through the configured target; exit 1 if Discord did not confirm it.
+
+    The target is --block, else DISCORD_WEBHOOK_URL. With neither, the alert is
+    printed, as flows print theirs.
+    """
+
+    def run() -> int:
+        from ff_prefect_kit.alerts import Alert, DiscordClient, LogSink, Severity
+        from ff_prefect_kit.alerts._payload import build_payload
+        from ff_prefect_kit.alerts._sinks import resolve_sink
+
+        if block is not None:
+            _check_api()
+        sink = resolve_sink(block)
+        alert = Alert(
+            severity=Severity(severity.value),
+            title=message.partition("\n")[0],
+            description=message.partition("\n")[2].strip(),
+            fields=(("Host", socket.gethostname()), ("Sent by", "ff-prefect-kit alert test")),
+        )
+        out = console()
+        if isinstance(sink, DiscordClient):
+            payload = build_payload(
+                alert.redacted(), username=sink.username, avatar_url=sink.avatar_url
+            )
+            if not sink.deliver(payload):
+                out.print("✘ Discord did not confirm the test alert: see the error above.")
+                return 1
+            out.print(f"✔ Discord confirmed the test alert ({sink.redacted_url}).")
+            return 0
+        if isinstance(sink, LogSink):
+            out.print("No webhook configured: the alert is printed instead of sent.")
+            out.print(alert.redacted().as_text(), markup=False)
+            out.print("Set DISCORD_WEBHOOK_URL in .env (or pass --block) to send it to Discord.")
+            return 0
+        sink.send(alert)
+        out.print(f"✔ Handed the test alert to {sink!r}.")
+        return 0
+
+    return run_command(ctx, run)
