@@ -20,6 +20,29 @@ from pathlib import Path
 
 REPEATS = 7
 
+FOUR_TASK_FLOW = r"""
+@analytics_task(name="load")
+def load() -> list[float]:
+    return [float(i) for i in range(100)]
+
+@analytics_task(name="clean")
+def clean(xs: list[float]) -> list[float]:
+    return [x for x in xs if x >= 0]
+
+@analytics_task(name="total")
+def total(xs: list[float]) -> float:
+    return sum(xs)
+
+@analytics_task(name="report")
+def report(x: float) -> str:
+    return f"{x:.1f}"
+
+@monitored_flow
+def four_tasks() -> str:
+    return report(total(clean(load())))
+"""
+"""A monitored flow of four chained tasks (needs `analytics_task` and `monitored_flow`)."""
+
 ROWS_SQL = """
 SELECT
     (i + 1)::BIGINT AS player_id,

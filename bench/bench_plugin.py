@@ -20,33 +20,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-CHILD = r"""
+from _common import FOUR_TASK_FLOW
+
+CHILD = (
+    r"""
 import json, sys, time
 t0 = time.perf_counter()
 import ff_prefect_kit as kit
 from ff_prefect_kit import analytics_task, monitored_flow
 imported = time.perf_counter() - t0
-
-@analytics_task(name="load")
-def load() -> list[float]:
-    return [float(i) for i in range(100)]
-
-@analytics_task(name="clean")
-def clean(xs: list[float]) -> list[float]:
-    return [x for x in xs if x >= 0]
-
-@analytics_task(name="total")
-def total(xs: list[float]) -> float:
-    return sum(xs)
-
-@analytics_task(name="report")
-def report(x: float) -> str:
-    return f"{x:.1f}"
-
-@monitored_flow
-def four_tasks() -> str:
-    return report(total(clean(load())))
-
+"""
+    + FOUR_TASK_FLOW
+    + r"""
 mode, runs = sys.argv[1], int(sys.argv[2])
 if mode == "kit":
     from functools import partial
@@ -77,6 +62,7 @@ with harness() as handle:
 print(json.dumps({"startup": started, "per_run": sorted(times)[len(times) // 2],
                   "api_url": api_url, "import": imported}))
 """
+)
 
 
 def _listing(path: Path) -> set[str]:

@@ -9,6 +9,7 @@ API of `ff_prefect_kit.testing`.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 if TYPE_CHECKING:
     from ff_prefect_kit.testing import DiscordWebhookMock, HarnessHandle
+    from ff_prefect_kit.testing._harness import LaunchedHarness
 
 __all__ = [
     "discord_webhook_mock",
@@ -37,23 +39,80 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+_HARNESS = "prefect_test_harness"
+_LAUNCHED: pytest.StashKey[LaunchedHarness | None] = pytest.StashKey()
+PRESTART_VARIABLE = "FF_PREFECT_KIT_PRESTART"
+"""Set to 0 to start the harness's server when the fixture is first used, not earlier."""
+
+
+def _database_cache(config: pytest.Config) -> Path | None:
+    from ff_prefect_kit.testing import default_database_cache
+
+    database_cache = default_database_cache()
+    cache = getattr(config, "cache", None)  # None under -p no:cacheprovider
+    if database_cache is None and cache is not None:
+        database_cache = cache.mkdir("ff-prefect-kit")
+    return database_cache
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Launch the harness's server when the first test that uses it is collected.
+
+    The server then starts while the other tests are collected and imported, and the
+    fixture only waits for it. Nothing is launched under `--collect-only`, or with
+    `FF_PREFECT_KIT_PRESTART=0`.
+    """
+    config = item.config
+    if _LAUNCHED in config.stash or _HARNESS not in getattr(item, "fixturenames", ()):
+        return
+    if config.option.collectonly or os.environ.get(PRESTART_VARIABLE, "").strip() == "0":
+        config.stash[_LAUNCHED] = None
+        return
+    from ff_prefect_kit.testing._harness import launch_harness
+
+    try:
+        config.stash[_LAUNCHED] = launch_harness(database_cache=_database_cache(config))
+    except Exception:  # the fixture starts one itself, and reports what goes wrong
+        config.stash[_LAUNCHED] = None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Stop a launched server that no selected test will use (`-k`, `-m`, deselection)."""
+    launched = config.stash.get(_LAUNCHED, None)
+    if launched is not None and not any(
+        _HARNESS in getattr(item, "fixturenames", ()) for item in items
+    ):
+        config.stash[_LAUNCHED] = None
+        launched.discard()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop a launched server that no test took over (the session ended early)."""
+    launched = session.config.stash.get(_LAUNCHED, None)
+    if launched is not None:
+        session.config.stash[_LAUNCHED] = None
+        launched.discard()
+
+
 @pytest.fixture(scope="session")
 def prefect_test_harness(request: pytest.FixtureRequest) -> Iterator[HarnessHandle]:
     """A temporary Prefect API for the whole session, isolated from ~/.prefect.
 
     A drop-in for a session fixture around Prefect's own `prefect_test_harness()`:
-    started once, torn down even when tests fail. The migrated database is kept in the
-    user's cache folder (`FF_PREFECT_KIT_CACHE`, else `~/.cache/ff-prefect-kit`; pytest's
-    cache when that is switched off with an empty value), so later sessions, fresh
-    clones included, start from it. Yields the API's URL and temporary home.
+    started once, torn down even when tests fail. Its server process is launched as
+    soon as the first test using it is collected, so it starts while the rest are
+    collected. The migrated database is kept in the user's cache folder
+    (`FF_PREFECT_KIT_CACHE`, else `~/.cache/ff-prefect-kit`; pytest's cache when that is
+    switched off with an empty value), so later sessions, fresh clones included, start
+    from it. Yields the API's URL and temporary home.
     """
-    from ff_prefect_kit.testing import default_database_cache, prefect_harness
+    from ff_prefect_kit.testing import prefect_harness
 
-    database_cache = default_database_cache()
-    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
-    if database_cache is None and cache is not None:
-        database_cache = cache.mkdir("ff-prefect-kit")
-    with prefect_harness(database_cache=database_cache) as handle:
+    config = request.config
+    launched = config.stash.get(_LAUNCHED, None)
+    config.stash[_LAUNCHED] = None  # taken over: torn down by the harness below
+    with prefect_harness(database_cache=_database_cache(config), launched=launched) as handle:
         yield handle
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+import re
 import subprocess
 import sys
 from importlib.metadata import version
@@ -135,3 +138,46 @@ def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("ff_prefect_kit.alerts._sinks.resolve_sink", _broken_sink)
     with pytest.raises(RuntimeError, match="the sink exploded"):
         main(["--debug", "alert", "test"])
+
+
+class _Terminal(io.StringIO):
+    """Text output that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_long_step_shows_a_spinner_only_on_a_terminal() -> None:
+    """The demo's spinner runs on a terminal; on a pipe or file nothing is added."""
+    from ff_prefect_kit.cli._demo import _spinner
+
+    assert _spinner(io.StringIO(), "building") is None
+    terminal = _Terminal()
+    status = _spinner(terminal, "building")
+    assert status is not None
+    status.stop()
+    assert "building" in terminal.getvalue()
+
+
+def _doctor_output(**env: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "ff_prefect_kit", "doctor"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "FF_ENV_FILE": os.devnull, **env},
+    )
+    return done.stdout + done.stderr
+
+
+def test_output_to_a_pipe_has_no_escape_codes() -> None:
+    """Piped into a file or another program, the output is plain text."""
+    assert "\x1b[" not in _doctor_output()
+
+
+def test_no_color_turns_colour_off_even_when_forced() -> None:
+    """NO_COLOR wins over FORCE_COLOR: no colour codes, the symbols still there."""
+    output = _doctor_output(FORCE_COLOR="1", NO_COLOR="1")
+    assert "✔" in output
+    assert not re.search(r"\x1b\[[0-9;]*3[0-9]", output)

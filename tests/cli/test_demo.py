@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import sqlite3
 from pathlib import Path
 
 import duckdb
@@ -38,3 +40,62 @@ def test_demo_runs_twice_in_the_same_directory(tmp_path: Path) -> None:
     with duckdb.connect(str(tmp_path / "ff_analytics.duckdb"), read_only=True) as con:
         (rows,) = con.sql("select count(*) from mrt_player_valuation").fetchall()[0]
     assert rows == after.height > 0
+
+
+def _sqlite_file(path: Path, marker: str) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("create table marker (name text)")
+        db.execute("insert into marker values (?)", (marker,))
+        db.commit()
+
+
+def _marker(path: Path) -> str:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        (name,) = db.execute("select name from marker").fetchone()
+    return str(name)
+
+
+@pytest.fixture
+def kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A user cache holding a kept database for the installed Prefect."""
+    from ff_prefect_kit.testing._database import database_template
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("FF_PREFECT_KIT_CACHE", str(cache))
+    template = database_template(cache)
+    _sqlite_file(template, "kept")
+    return template
+
+
+def _kept_database_in(home: Path) -> Path | None:
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_HOME,
+        PREFECT_SERVER_DATABASE_CONNECTION_URL,
+        temporary_settings,
+    )
+
+    from ff_prefect_kit.cli._demo import _kept_database
+
+    # As in the command's own process: no API, the database in the Prefect home.
+    defaults = {PREFECT_API_URL, PREFECT_SERVER_DATABASE_CONNECTION_URL}
+    with temporary_settings({PREFECT_HOME: home}, restore_defaults=defaults):
+        return _kept_database()
+
+
+def test_a_new_prefect_home_starts_from_the_kept_database(kept: Path, tmp_path: Path) -> None:
+    """Without an API, the demo's new Prefect home gets the kept migrated database."""
+    home = tmp_path / "home"
+    home.mkdir()
+    assert _kept_database_in(home) == kept
+    assert _marker(home / "prefect.db") == "kept"
+
+
+def test_a_home_with_a_database_keeps_its_own(kept: Path, tmp_path: Path) -> None:
+    """A repeat run's Prefect home keeps its database; nothing is copied over it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    _sqlite_file(home / "prefect.db", "own")
+    _kept_database_in(home)
+    assert _marker(home / "prefect.db") == "own"

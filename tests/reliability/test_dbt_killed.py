@@ -9,6 +9,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -51,9 +52,11 @@ def test_a_build_killed_at_random_points_is_rebuilt_whole_by_the_next_run(
     rng = random.Random(2026)
     argv = [_dbt(), "build", "--select", SELECTOR, "--vars", json.dumps(SIZE)]
     results = project / "target" / "run_results.json"
+    running = project / "target" / "run"  # dbt writes each node's SQL here as it runs it
     killed_mid_build = 0
     for _ in range(KILLS):
         results.unlink(missing_ok=True)
+        shutil.rmtree(running, ignore_errors=True)
         with subprocess.Popen(
             argv,
             cwd=project,
@@ -61,12 +64,15 @@ def test_a_build_killed_at_random_points_is_rebuilt_whole_by_the_next_run(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         ) as dbt:
-            # dbt spends its first seconds parsing; the build runs after that.
+            # dbt spends its first seconds parsing; kill it at a random moment once it
+            # runs nodes.
+            while dbt.poll() is None and not running.exists():
+                time.sleep(0.05)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                dbt.wait(timeout=rng.uniform(3.0, 9.0))
+                dbt.wait(timeout=rng.uniform(0.0, 2.0))
             dbt.kill()
-        # Building had begun (the file exists) and had not ended (no results written).
-        killed_mid_build += database.exists() and not results.exists()
+        # Nodes had begun to run, and the build had not ended (no results written).
+        killed_mid_build += running.exists() and not results.exists()
     assert killed_mid_build, "no kill landed mid-build: the test did not test that case"
 
     again = run_dbt_models.fn(SELECTOR, project_dir=project, vars=SIZE, env=env)

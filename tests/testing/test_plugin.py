@@ -233,3 +233,76 @@ def test_a_downstream_cov_run_measures_the_kit(pytester: pytest.Pytester) -> Non
     [errors_line] = [line for line in result.stdout.lines if "ff_prefect_kit/_errors.py" in line]
     _, statements, missed, _ = errors_line.split()
     assert int(missed) < int(statements)
+
+
+SERVERS_AT_COLLECTION_END = """
+import os
+from pathlib import Path
+
+
+def _servers_of_this_process() -> int:
+    count = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (proc / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid() and b"ff_prefect_kit.testing._server:create_app" in command:
+            count += 1
+    return count
+
+
+def pytest_collection_finish(session):
+    Path(os.environ["FF_TEST_OUT"]).write_text(str(_servers_of_this_process()))
+"""
+
+HARNESS_AND_PLAIN_TESTS = (
+    KEPT_DATABASE_TESTS
+    + """
+
+def test_plain():
+    assert True
+"""
+)
+
+
+def _servers_when_collected(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str
+) -> tuple[int, pytest.RunResult]:
+    out = tmp_path / "servers"
+    monkeypatch.setenv("FF_TEST_OUT", str(out))
+    pytester.makeconftest(SERVERS_AT_COLLECTION_END)
+    pytester.makepyfile(test_user=HARNESS_AND_PLAIN_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *args)
+    return int(out.read_text()), result
+
+
+def test_the_server_starts_while_the_tests_are_collected(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A collected test using the harness launches its server before any test runs."""
+    servers, result = _servers_when_collected(pytester, monkeypatch, tmp_path)
+    assert servers == 1
+    result.assert_outcomes(passed=2)
+
+
+def test_a_server_no_selected_test_uses_is_stopped_after_collection(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With the harness tests deselected (-k), the launched server is gone by the first test."""
+    servers, result = _servers_when_collected(pytester, monkeypatch, tmp_path, "-k", "plain")
+    assert servers == 0
+    result.assert_outcomes(passed=1, deselected=1)
+
+
+def test_the_early_start_can_be_turned_off(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """FF_PREFECT_KIT_PRESTART=0: the server starts when the fixture is first used."""
+    monkeypatch.setenv("FF_PREFECT_KIT_PRESTART", "0")
+    servers, result = _servers_when_collected(pytester, monkeypatch, tmp_path)
+    assert servers == 0
+    result.assert_outcomes(passed=2)

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -97,11 +98,17 @@ def _copy_project(source: Path, target: Path) -> None:
 
 
 def _prestart_ephemeral_api() -> threading.Thread | None:
-    """Start Prefect's local API in the background while dbt builds the marts."""
+    """Start Prefect's local API in the background while dbt builds the marts.
+
+    A new Prefect home's database is copied from the migrated one the kit keeps in
+    the user's cache (as the test harness does), so the server skips the migrations
+    that take most of its first start; the first start on a machine keeps a copy.
+    """
     from prefect.settings import PREFECT_API_URL
 
     if PREFECT_API_URL.value():
         return None
+    template = _kept_database()
 
     def start() -> None:
         try:
@@ -110,11 +117,72 @@ def _prestart_ephemeral_api() -> threading.Thread | None:
             SubprocessASGIServer().start()
         except Exception:  # the flow run starts it again and reports any failure
             return
+        if template is not None and not template.exists():
+            _keep_database(template)
 
     context = contextvars.copy_context()
     thread = threading.Thread(target=context.run, args=(start,), daemon=True)
     thread.start()
     return thread
+
+
+def _kept_database() -> Path | None:
+    """The kept migrated database, copied into a Prefect home that has none yet."""
+    from ff_prefect_kit.testing._database import (
+        database_path,
+        database_template,
+        default_database_cache,
+        start_from,
+    )
+
+    cache = default_database_cache()
+    if cache is None:
+        return None
+    template = database_template(cache)
+    try:
+        start_from(template, database_path())
+    except OSError as exc:  # a copy that fails costs only the migrations
+        logging.getLogger("ff_prefect_kit").debug("not starting from %s: %s", template, exc)
+    return template
+
+
+def _keep_database(template: Path) -> None:
+    """Keep the new home's freshly migrated database for the next new home."""
+    import sqlite3
+
+    from ff_prefect_kit.testing._database import keep_database
+
+    try:
+        keep_database(template)
+    except (OSError, sqlite3.Error) as exc:
+        logging.getLogger("ff_prefect_kit").debug("could not keep %s: %s", template, exc)
+
+
+def _step(out: TextIO, number: int, text: str, *, spinner: bool = False) -> Callable[[str], None]:
+    """Print a step's title; return the function that prints how it ended."""
+    print(f"[{number}/3] {text} ...", file=out, flush=True)
+    begun = time.perf_counter()
+    # On a terminal a long quiet step shows a spinner; elsewhere nothing more.
+    status = _spinner(out, "building") if spinner else None
+
+    def done(result: str) -> None:
+        if status is not None:
+            status.stop()
+        print(f"      {result} ({time.perf_counter() - begun:.1f} s)", file=out, flush=True)
+
+    return done
+
+
+def _spinner(out: TextIO, text: str) -> Any:
+    """A started rich spinner on `out` when it is a terminal, else `None`."""
+    from rich.console import Console
+
+    console = Console(file=out, highlight=False)
+    if not console.is_terminal:
+        return None
+    status = console.status(text)
+    status.start()
+    return status
 
 
 def _top_players(path: Path, top: int) -> list[dict[str, Any]]:
@@ -188,16 +256,7 @@ def run_demo(
     """
     started = time.perf_counter()
     phases = timings if timings is not None else {}
-
-    def step(number: int, text: str) -> Callable[[str], None]:
-        print(f"[{number}/3] {text} ...", file=out, flush=True)
-        begun = time.perf_counter()
-
-        def done(result: str) -> None:
-            print(f"      {result} ({time.perf_counter() - begun:.1f} s)", file=out, flush=True)
-
-        return done
-
+    step = partial(_step, out)
     check_prefect_api(KitSettings().prefect_api_url)
     if not options.verbose:
         # dbt's per-node lines would bury the demo's own progress.
@@ -230,11 +289,16 @@ def run_demo(
         2,
         f"Building the marts with dbt from synthetic stats ({options.seasons} seasons x "
         f"{options.players} players, seed {options.seed})",
+        spinner=True,
     )
-    with environment(variables):
-        built = run_dbt_models.fn(
-            "+mrt_fantasy_actuals_weekly", project_dir=project, vars=synthetic
-        )
+    try:
+        with environment(variables):
+            built = run_dbt_models.fn(
+                "+mrt_fantasy_actuals_weekly", project_dir=project, vars=synthetic
+            )
+    except BaseException:
+        done("failed")
+        raise
     done(f"{len(built.nodes)} dbt nodes passed")
     generation = sum(n.execution_time for n in built.nodes if ".raw_" in n.unique_id)
     phases["synthetic data generation (dbt Python models)"] = generation

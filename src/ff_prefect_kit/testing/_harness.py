@@ -17,7 +17,7 @@ from ff_prefect_kit.testing._database import database_template, keep_database
 from ff_prefect_kit.testing._records import RunRecord, run_record
 from ff_prefect_kit.testing._server import HarnessServer
 
-__all__ = ["HarnessHandle", "prefect_harness"]
+__all__ = ["HarnessHandle", "LaunchedHarness", "launch_harness", "prefect_harness"]
 
 DEFAULT_STARTUP_TIMEOUT = 180.0
 
@@ -46,6 +46,8 @@ def prefect_harness(
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
     settings: Mapping[Any, Any] | None = None,
     database_cache: Path | None = None,
+    *,
+    launched: LaunchedHarness | None = None,
 ) -> Iterator[HarnessHandle]:
     """Run a temporary Prefect API for tests, isolated from `~/.prefect`.
 
@@ -73,16 +75,71 @@ def prefect_harness(
             `{PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED: True}` to keep events.
         database_cache: A folder for the migrated empty database, kept between
             sessions (the pytest fixture uses pytest's cache folder).
+        launched: A server already starting (`launch_harness()`), to wait for and
+            use instead of starting one; `settings` and `database_cache` are then
+            those it was launched with.
 
     Yields:
         A handle with the API's URL and the temporary home.
     """
     from prefect.context import get_settings_context
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_SERVER_DATABASE_CONNECTION_URL,
-        temporary_settings,
-    )
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    launch = launched if launched is not None else launch_harness(settings, database_cache)
+    try:
+        with ExitStack() as stack:
+            stack.enter_context(temporary_settings(updates=launch.updates))
+            server = stack.enter_context(launch.server)
+            server.wait(timeout=startup_timeout)
+            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: server.api_url}))
+            stack.enter_context(global_settings_context(get_settings_context()))
+            if launch.template is not None and not launch.template.exists():
+                _keep(launch.template)
+            reset_throttles()
+            try:
+                yield HarnessHandle(api_url=server.api_url, home=launch.home)
+            finally:
+                _drain_client_workers()
+                reset_throttles()
+    finally:
+        launch.discard()
+
+
+@dataclass
+class LaunchedHarness:
+    """A harness whose server process is starting: what `prefect_harness` takes over.
+
+    Attributes:
+        home: The temporary `PREFECT_HOME`.
+        updates: The Prefect settings of the session, client and server.
+        server: The server process, launched with those settings.
+        template: The kept migrated database, when a cache folder was given.
+    """
+
+    home: Path
+    updates: dict[Any, Any]
+    server: HarnessServer
+    template: Path | None
+
+    def discard(self) -> None:
+        """Stop the server and remove the home; idempotent."""
+        self.server.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def launch_harness(
+    settings: Mapping[Any, Any] | None = None, database_cache: Path | None = None
+) -> LaunchedHarness:
+    """Start a harness's server process and return at once, for `prefect_harness` to wait on.
+
+    The pytest plugin calls it as soon as it collects a test that uses the harness,
+    so that the server starts while the rest of the tests are collected.
+
+    Args:
+        settings: More Prefect settings, as for `prefect_harness`.
+        database_cache: The folder of the kept migrated database, as for `prefect_harness`.
+    """
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
 
     home = Path(tempfile.mkdtemp(prefix="ff-prefect-kit-"))
     try:
@@ -92,22 +149,13 @@ def prefect_harness(
             **(settings or {}),
         }
         template = None if database_cache is None else database_template(Path(database_cache))
-        with ExitStack() as stack:
-            stack.enter_context(temporary_settings(updates=updates))
-            server = stack.enter_context(HarnessServer(template))
-            server.start(timeout=startup_timeout)
-            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: server.api_url}))
-            stack.enter_context(global_settings_context(get_settings_context()))
-            if template is not None and not template.exists():
-                _keep(template)
-            reset_throttles()
-            try:
-                yield HarnessHandle(api_url=server.api_url, home=home)
-            finally:
-                _drain_client_workers()
-                reset_throttles()
-    finally:
+        server = HarnessServer(template)
+        with temporary_settings(updates=updates):
+            server.launch()
+    except BaseException:
         shutil.rmtree(home, ignore_errors=True)
+        raise
+    return LaunchedHarness(home, updates, server, template)
 
 
 def _drain_client_workers() -> None:

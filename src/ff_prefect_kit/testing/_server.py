@@ -63,6 +63,7 @@ class HarnessServer:
         self.template = template
         self.port: int | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        self._launched_at = 0.0
         # A file, not a pipe: a chatty server must never block on a full pipe.
         self._output: IO[bytes] | None = None
 
@@ -116,12 +117,34 @@ class HarnessServer:
             HarnessStartError: No answer within `timeout` seconds, or the process
                 exited; the message has the server's last error output.
         """
-        import httpx
+        self.launch()
+        self.wait(timeout)
 
+    def launch(self) -> None:
+        """Start the process and return at once; `wait()` then waits for it to answer.
+
+        The process gets the Prefect settings current at this call.
+        """
         start_from(self.template, database_path())
         self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
-        deadline = time.monotonic() + timeout
+        self._launched_at = time.monotonic()
         self.process = self._spawn()
+
+    def wait(self, timeout: float) -> None:
+        """Wait until the launched process answers `/api/health`.
+
+        Args:
+            timeout: Seconds from the launch.
+
+        Raises:
+            HarnessStartError: No answer within `timeout` seconds of the launch, or the
+                process exited; the message has the server's last error output.
+        """
+        import httpx
+
+        if self.process is None:
+            raise HarnessStartError("the harness's API server was not launched, or was stopped")
+        deadline = self._launched_at + timeout
         with httpx.Client() as client:
             while time.monotonic() < deadline:
                 code = self.process.poll()
