@@ -107,16 +107,20 @@ def print_results(
     times: dict[str, list[float]],
     peaks: dict[str, float],
     ratios: list[tuple[str, str, str]],
+    *,
+    warmed: bool = True,
 ) -> None:
     """Print each variant's median, spread and peak, then each `(variant, baseline, target)`."""
     runs = len(next(iter(times.values())))
-    print(f"{title}: {runs} alternated runs each, after one warm-up")
+    warm_up = ", after one warm-up" if warmed else ", no warm-up"
+    print(f"{title}: {runs} alternated runs each{warm_up}")
     width = max(len(name) for name in times)
     for name, values in times.items():
         median = statistics.median(values)
+        peak = f"  peak +{peaks[name]:.0f} MB" if name in peaks else ""
         print(
             f"  {name:<{width}}  median {median:.4f} s  (min {min(values):.4f}, "
-            f"max {max(values):.4f})  peak +{peaks.get(name, float('nan')):.0f} MB"
+            f"max {max(values):.4f}){peak}"
         )
     for variant, baseline, target in ratios:
         ratio = statistics.median(times[variant]) / statistics.median(times[baseline])

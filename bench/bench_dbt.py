@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -49,6 +50,7 @@ def _dbt() -> str:
 
 
 def main() -> None:
+    logging.getLogger("ff_prefect_kit").setLevel(logging.WARNING)  # dbt's lines, per node
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--selector", default="dim_scoring_rule mrt_fantasy_actuals_weekly")
@@ -98,6 +100,7 @@ def main() -> None:
             cold,
             {},
             [("in-process, cold (new interpreter)", "dbt CLI", "target: about 1x")],
+            warmed=False,
         )
 
 
