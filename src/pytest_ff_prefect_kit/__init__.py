@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from ff_prefect_kit.testing import DiscordWebhookMock, HarnessHandle
+    from ff_prefect_kit.testing import DiscordWebhookMock, HarnessHandle, PrefectServer
     from ff_prefect_kit.testing._harness import LaunchedHarness
 
 __all__ = [
     "discord_webhook_mock",
     "no_retry_delays",
+    "prefect_server",
     "prefect_test_harness",
     "synthetic_marts",
     "synthetic_marts_factory",
@@ -31,15 +32,21 @@ __all__ = [
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the kit's marker, so `--strict-markers` accepts it."""
+    """Register the kit's markers, so `--strict-markers` accepts them."""
     config.addinivalue_line(
         "markers",
         "discord_webhook_mock(*, responses=(), passthrough=..., check_limits=True): "
         "options of the discord_webhook_mock fixture (see mock_discord_webhook)",
     )
+    config.addinivalue_line(
+        "markers",
+        "prefect_server: uses a real `prefect server start` (the prefect_server fixture); "
+        "added to such tests by the plugin: -m 'not prefect_server' skips them",
+    )
 
 
 _HARNESS = "prefect_test_harness"
+_SERVER = "prefect_server"
 _LAUNCHED: pytest.StashKey[LaunchedHarness | None] = pytest.StashKey()
 PRESTART_VARIABLE = "FF_PREFECT_KIT_PRESTART"
 """Set to 0 to start the harness's server when the fixture is first used, not earlier."""
@@ -63,7 +70,10 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     `FF_PREFECT_KIT_PRESTART=0`.
     """
     config = item.config
-    if _LAUNCHED in config.stash or _HARNESS not in getattr(item, "fixturenames", ()):
+    fixtures = getattr(item, "fixturenames", ())
+    if _SERVER in fixtures:
+        item.add_marker(_SERVER)
+    if _LAUNCHED in config.stash or _HARNESS not in fixtures:
         return
     if config.option.collectonly or os.environ.get(PRESTART_VARIABLE, "").strip() == "0":
         config.stash[_LAUNCHED] = None
@@ -114,6 +124,25 @@ def prefect_test_harness(request: pytest.FixtureRequest) -> Iterator[HarnessHand
     config.stash[_LAUNCHED] = None  # taken over: torn down by the harness below
     with prefect_harness(database_cache=_database_cache(config), launched=launched) as handle:
         yield handle
+
+
+@pytest.fixture(scope="session")
+def prefect_server(request: pytest.FixtureRequest) -> Iterator[PrefectServer]:
+    """A real `prefect server start` on a free loopback port for the session (opt-in).
+
+    What runs in production, with its own `PREFECT_HOME` and SQLite file, started from
+    the kept migrated database when there is one, and stopped at the end even when tests
+    fail. It does not change this process's settings: run flows in a subprocess with
+    `server.environment()`, or inside `with server.use():`. Tests using it are marked
+    `prefect_server`, so `-m "not prefect_server"` skips them in a quick local run.
+    """
+    from ff_prefect_kit.testing import PrefectServer
+    from ff_prefect_kit.testing._database import database_template
+
+    cache = _database_cache(request.config)
+    template = database_template(cache) if cache is not None else None
+    with PrefectServer(template if template is not None and template.exists() else None) as server:
+        yield server
 
 
 @pytest.fixture

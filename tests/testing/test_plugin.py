@@ -101,6 +101,7 @@ def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
     out = result.stdout.str()
     for fixture, words in [
         ("prefect_test_harness [session scope]", "temporary Prefect API"),
+        ("prefect_server [session scope]", "prefect server start"),
         ("no_retry_delays", "retry at once"),
         ("synthetic_marts", "mrt_fantasy_actuals_weekly"),
         ("synthetic_marts_factory", "synthetic marts"),

@@ -33,6 +33,7 @@ from ff_prefect_kit.testing._generator import (
 )
 from ff_prefect_kit.testing._harness import HarnessHandle, prefect_harness
 from ff_prefect_kit.testing._marts import build_mart, build_synthetic_marts
+from ff_prefect_kit.testing._prefect_server import PrefectServer
 from ff_prefect_kit.testing._records import RunRecord, TaskRecord, run_record
 from ff_prefect_kit.testing._server import HarnessStartError
 
@@ -50,6 +51,7 @@ __all__ = [
     "DiscordWebhookMock",
     "HarnessHandle",
     "HarnessStartError",
+    "PrefectServer",
     "RunRecord",
     "SyntheticRaw",
     "TaskRecord",

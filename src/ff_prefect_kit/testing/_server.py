@@ -44,6 +44,15 @@ def create_app() -> ASGIApp:
     return RetryBusyDatabase(create_prefect_app(), retryable=sqlite_busy)
 
 
+def output_tail(output: IO[bytes] | None) -> str:
+    """`; its output ended: ...` with the end of a server's captured output, or ``."""
+    if output is None:
+        return ""
+    output.seek(0)
+    text = output.read().decode("utf-8", "replace").strip()
+    return f"; its output ended: {text[-2000:]}" if text else ""
+
+
 def _free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -167,11 +176,7 @@ class HarnessServer:
         raise HarnessStartError(failure)
 
     def _failure(self, what: str) -> str:
-        detail = ""
-        if self._output is not None:
-            self._output.seek(0)
-            output = self._output.read().decode("utf-8", "replace").strip()
-            detail = f"; its output ended: {output[-2000:]}" if output else ""
+        detail = output_tail(self._output)
         return f"the harness's Prefect API server on port {self.port} {what}{detail}"
 
     def stop(self) -> None:
