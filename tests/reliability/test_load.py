@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import socket
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,16 @@ FLOWS_AT_ONCE = 8
 BURST = 100
 
 
+def _all_at_once(pool: ThreadPoolExecutor, flows: list[Any]) -> list[Any]:
+    """Run the flows in the pool's threads, each in a copy of this thread's context.
+
+    A new thread starts with an empty context, and Prefect releases before 3.7 keep the
+    harness's API URL in the context only.
+    """
+    runs = [pool.submit(contextvars.copy_context().run, flow, return_state=True) for flow in flows]
+    return [run.result() for run in runs]
+
+
 def test_eight_flows_at_once_each_write_their_output_and_one_alerts(tmp_path: Path) -> None:
     """8 monitored flows running together: 7 write whole outputs, the failing one alerts once."""
 
@@ -44,7 +55,7 @@ def test_eight_flows_at_once_each_write_their_output_and_one_alerts(tmp_path: Pa
 
     flows = [make(n) for n in range(FLOWS_AT_ONCE)]
     with mock_discord_webhook() as discord, ThreadPoolExecutor(FLOWS_AT_ONCE) as pool:
-        states = list(pool.map(lambda flow: flow(return_state=True), flows))
+        states = _all_at_once(pool, flows)
 
     assert [state.is_completed() for state in states] == [n != 5 for n in range(FLOWS_AT_ONCE)]
     for n in range(FLOWS_AT_ONCE):
@@ -97,7 +108,7 @@ def test_rate_limits_under_load_are_honoured_and_every_alert_arrives() -> None:
 
         flows = [make(n) for n in range(FLOWS_AT_ONCE)]
         with ThreadPoolExecutor(FLOWS_AT_ONCE) as pool:
-            states = list(pool.map(lambda flow: flow(return_state=True), flows))
+            states = _all_at_once(pool, flows)
 
     assert all(state.is_failed() for state in states)
     assert sorted(m.content for m in discord.messages) == sorted(
@@ -173,7 +184,7 @@ def test_a_hanging_webhook_costs_the_flow_at_most_the_delivery_deadline(
         result.append(fails(return_state=True))
         done.set()
 
-    threading.Thread(target=run, daemon=True).start()
+    threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True).start()
     # A generous guard against a hang, not a speed target: the deadline is 1.5 s.
     assert done.wait(60), "the flow did not return: the webhook's hang reached it"
     assert result[0].is_failed()
