@@ -39,6 +39,7 @@ __all__ = [
     "pydantic_general_metadata",
     "register_block_type",
     "task_run_recorder",
+    "task_run_state_event",
 ]
 
 SUPPORTED = {"prefect": ">=3.6.3,<4", "pydantic": ">=2.12,<3", "dbt-core": ">=1.10,<1.12"}
@@ -367,6 +368,20 @@ def closing_dbt_python_model_loops() -> Iterator[None]:
 # --- all of it ------------------------------------------------------------------------
 
 
+def task_run_state_event() -> Callable[..., Any]:
+    """Prefect's emitter of a task run's state-change event: how dbt nodes become task runs.
+
+    Raises:
+        UnsupportedVersionError: This Prefect no longer has it.
+    """
+    emit: Callable[..., Any] = private(
+        "prefect.utilities.engine",
+        "emit_task_run_state_change_event",
+        "reporting each dbt node as a task run",
+    )
+    return emit
+
+
 def check_all() -> Iterator[str]:
     """Resolve every private part the installed libraries should have; yield each name.
 
@@ -392,6 +407,8 @@ def check_all() -> Iterator[str]:
     if _prefect_at_least("3.7"):
         private("prefect.context", "_temporary_global_settings_context", "the harness")
     yield "prefect global settings context"
+    task_run_state_event()
+    yield "prefect task-run state event"
     from pydantic import BaseModel
 
     has_custom_validation(BaseModel)

@@ -47,6 +47,7 @@ class KitSettings(BaseSettings):
     )
     duckdb_path: Path | None = _optional("FF_DUCKDB_PATH", "duckdb_path")
     dbt_project_dir: Path | None = _optional("FF_DBT_PROJECT_DIR", "dbt_project_dir")
+    alert_state_file: Path | None = _optional("FF_ALERT_STATE_FILE", "alert_state_file")
     alert_username: str = Field(
         default="FF Analytics Bot",
         validation_alias=AliasChoices("FF_ALERT_USERNAME", "alert_username"),

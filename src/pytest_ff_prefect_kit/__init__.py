@@ -97,6 +97,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         launched.discard()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Start each test that uses the harness with quiet alert windows.
+
+    A monitored flow's alert windows are shared by flow name (in the session's state
+    file), so a test's failing `nightly` would otherwise hold back the next test's.
+    """
+    if _HARNESS in getattr(item, "fixturenames", ()):
+        from ff_prefect_kit.alerts import reset_throttles
+
+        reset_throttles()
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Stop a launched server that no test took over (the session ended early)."""
     launched = session.config.stash.get(_LAUNCHED, None)

@@ -303,3 +303,19 @@ class TestOnARealAPI:
         state = asyncio.run(nightly(return_state=True))
         assert state.is_failed()
         assert len(sink.alerts) == 1
+
+    @pytest.mark.parametrize("as_class", [False, True], ids=["instance", "class"])
+    def test_a_runner_given_by_with_options_is_tracked(self, as_class: bool) -> None:
+        """with_options(task_runner=...) keeps the unresolved-failure check, whatever the runner."""
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        @task
+        def plain() -> None:
+            raise OSError("disk full")
+
+        @monitored_flow(alert_window=None)
+        def nightly() -> None:
+            plain.submit()
+
+        runner = ThreadPoolTaskRunner if as_class else ThreadPoolTaskRunner(max_workers=2)
+        assert nightly.with_options(task_runner=runner)(return_state=True).is_failed()

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ff_prefect_kit.cli import _alerting, _doctor, _model, _scaffold
+from ff_prefect_kit.cli import _alerting, _automations, _doctor, _model, _scaffold
 from ff_prefect_kit.cli._output import fail, run_command
 
 __all__ = ["app", "embedded_defaults", "main"]
@@ -162,6 +162,14 @@ blocks.command("register")(_alerting.register)
 alert = typer.Typer(help="Discord alerts.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(alert, name="alert")
 alert.command("test")(_alerting.alert_test)
+
+automations = typer.Typer(
+    help="Alerts the Prefect server sends for runs that cannot.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(automations, name="automations")
+automations.command("install")(_automations.install)
 
 app.command("doctor")(_doctor.doctor)
 app.command("new-flow")(_scaffold.new_flow)

@@ -22,6 +22,7 @@ from ff_prefect_kit._errors import ApiUnreachableError, describe
 from ff_prefect_kit._logging import kit_logger
 from ff_prefect_kit.alerts._model import Alert, AlertSink, Severity
 from ff_prefect_kit.alerts._sinks import LogSink, default_sink, resolve_sink
+from ff_prefect_kit.core._futures import TrackingTaskRunner
 
 if TYPE_CHECKING:
     from ff_prefect_kit.alerts._sinks import AlertTarget
@@ -89,14 +90,20 @@ class MonitoredFlow(Flow[P, R], Generic[P, R]):
 
     @classmethod
     def adopt(cls, flow: Flow[P, R], alerts: AlertTarget) -> MonitoredFlow[P, R]:
-        """Make `flow` (built by `prefect.flow`) a monitored flow sending to `alerts`."""
+        """Make `flow` (built by `prefect.flow`) a monitored flow sending to `alerts`.
+
+        Its task runner, whichever it is, is wrapped in a `TrackingTaskRunner`, so a
+        submitted task that failed unobserved fails the run on any runner.
+        """
         flow.__class__ = cls
         monitored: MonitoredFlow[P, R] = flow  # type: ignore[assignment]
         monitored._ff_alerts = alerts
+        if not isinstance(monitored.task_runner, TrackingTaskRunner):
+            monitored.task_runner = TrackingTaskRunner(monitored.task_runner)
         return monitored
 
     def with_options(self, *args: Any, **kwargs: Any) -> MonitoredFlow[P, R]:
-        """Prefect's `with_options`, keeping the copy monitored."""
+        """Prefect's `with_options`, keeping the copy monitored, a new task runner too."""
         return type(self).adopt(super().with_options(*args, **kwargs), self._ff_alerts)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -17,6 +17,7 @@ from ff_prefect_kit._errors import (
     describe,
 )
 from ff_prefect_kit._logging import bridge_logger, kit_logger
+from ff_prefect_kit.alerts._automations import ALERT_HANDLED_EVENT
 from ff_prefect_kit.alerts._model import Alert, Severity
 from ff_prefect_kit.alerts._sinks import AlertTarget, check_target, sink_or_log
 from ff_prefect_kit.alerts._throttle import DEFAULT_ALERT_WINDOW, AlertThrottle
@@ -159,7 +160,7 @@ def _throttle_for(alert_window: timedelta | AlertThrottle | None) -> AlertThrott
         raise InvalidOptionError(
             f"alert_window must be a timedelta, an AlertThrottle or None, got {alert_window!r}"
         )
-    return AlertThrottle(alert_window) if alert_window > timedelta(0) else None
+    return AlertThrottle.shared(alert_window) if alert_window > timedelta(0) else None
 
 
 def _alert_hook(
@@ -180,13 +181,31 @@ def _alert_hook(
                         throttle.held_back(flow.name),
                         throttle.window,
                     )
+                    _record_handled(flow_run, "held back")
                     return
             if alert is not None:
                 sink_or_log(alerts).send(alert)
+                _record_handled(flow_run, "sent")
         except Exception:
             kit_logger.exception("Could not build or send the alert for flow run %r", flow_run.name)
 
     return send_alert_for_state
+
+
+def _record_handled(flow_run: FlowRun, outcome: str) -> None:
+    try:
+        from prefect.events import emit_event
+
+        emit_event(
+            ALERT_HANDLED_EVENT,
+            resource={
+                "prefect.resource.id": f"prefect.flow-run.{flow_run.id}",
+                "prefect.resource.name": flow_run.name,
+            },
+            payload={"outcome": outcome},
+        )
+    except Exception:  # an event lost costs at most a second alert, from the server
+        kit_logger.debug("Could not emit %s for %r", ALERT_HANDLED_EVENT, flow_run.name)
 
 
 def _guard_unresolved(fn: Callable[P, R]) -> Callable[P, R]:

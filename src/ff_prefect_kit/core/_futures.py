@@ -82,6 +82,19 @@ class TrackingTaskRunner(TaskRunner[PrefectFuture[Any]]):
     def duplicate(self) -> Self:
         return type(self)(self.inner.duplicate())
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Prefect pickles the flow, and with it this runner, into every task run sent
+        # to another process (a Dask worker). A lock does not pickle, and the futures
+        # belong to the flow's process: the copy starts with a new lock and none.
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        state["_futures"] = []
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def __enter__(self) -> Self:
         self.inner.__enter__()
         super().__enter__()

@@ -2,20 +2,100 @@
 
 Inside a flow, call the task; anywhere else (a notebook, a unit test), call its plain
 function the Prefect way, `load_dbt_mart.fn(...)`, which needs no Prefect API.
+
+Inside a task run, loading a mart and writing Parquet are also recorded as Prefect
+assets (`ff_prefect_kit._assets`): the mart a flow loaded becomes the upstream asset
+of the Parquet file written from it, whatever tasks sit in between.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ff_prefect_kit._assets import file_asset_key, materializes, reads, table_asset_key
+from ff_prefect_kit._settings import KitSettings
 from ff_prefect_kit.core._task import analytics_task
 from ff_prefect_kit.data import _mart, _parquet, _validation
 
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+    from pydantic import BaseModel
+
 __all__ = ["load_dbt_mart", "validate_frame", "write_parquet"]
 
-load_dbt_mart = analytics_task(name="load-dbt-mart")(_mart.load_dbt_mart)
+
+def mart_asset_key(mart_name: str, db_path: str | os.PathLike[str] | None = None) -> str | None:
+    """The asset key of a mart: `duckdb://<database path>/<table>`; `None` if unknown.
+
+    DuckDB's default schema is left out (`main.mrt_x` is `mrt_x`), as dbt's models are
+    keyed by their table name, so that the mart a flow loads and the model dbt builds
+    are one asset.
+    """
+    if db_path is None:
+        db_path = KitSettings().duckdb_path
+        if db_path is None:
+            return None
+    parts = mart_name.split(".")[-2:]
+    if parts[0] == "main":
+        parts = parts[1:]
+    return table_asset_key(db_path, ".".join(parts))
+
+
+@functools.wraps(_mart.load_dbt_mart)
+def _load_dbt_mart(
+    mart_name: str,
+    db_path: str | os.PathLike[str] | duckdb.DuckDBPyConnection | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    frame = _mart.load_dbt_mart(mart_name, db_path, columns=columns)
+    # A connection does not say which file it holds: only a path names the asset.
+    if db_path is None or isinstance(db_path, str | os.PathLike):
+        key = mart_asset_key(mart_name, db_path)
+        if key is not None:
+            reads(key)
+    return frame
+
+
+@functools.wraps(_parquet.write_parquet)
+def _write_parquet(
+    data: pl.DataFrame | Sequence[BaseModel],
+    output_path: str | os.PathLike[str],
+    *,
+    root: str | os.PathLike[str] | None = None,
+    allow_outside_root: bool = False,
+    history: bool = False,
+    compression: str = "zstd",
+    artifact: bool = True,
+    artifact_key: str | None = None,
+) -> _parquet.ParquetWriteResult:
+    result = _parquet.write_parquet(
+        data,
+        output_path,
+        root=root,
+        allow_outside_root=allow_outside_root,
+        history=history,
+        compression=compression,
+        artifact=artifact,
+        artifact_key=artifact_key,
+    )
+    materializes(
+        file_asset_key(result.path),
+        {"rows": result.rows, "bytes": result.bytes},
+        by="ff_prefect_kit",
+    )
+    return result
+
+
+load_dbt_mart = analytics_task(name="load-dbt-mart")(_load_dbt_mart)
 """Load a dbt mart into Polars; retried while dbt holds the file's lock, never on a bad name."""
 
 validate_frame = analytics_task(name="validate-frame", retries=0)(_validation.validate_frame)
 """Validate a frame against a Pydantic model; the same data can never pass on a retry."""
 
-write_parquet = analytics_task(name="write-parquet")(_parquet.write_parquet)
+write_parquet = analytics_task(name="write-parquet")(_write_parquet)
 """Write a frame or a list of models to Parquet atomically; retried on I/O errors."""

@@ -44,6 +44,7 @@ from ff_prefect_kit._internals import (
 )
 from ff_prefect_kit._settings import KitSettings
 from ff_prefect_kit.core._task import analytics_task
+from ff_prefect_kit.dbt._nodes import report_nodes as _record_nodes
 
 __all__ = ["DbtNodeResult", "DbtRunResult", "run_dbt_models"]
 
@@ -76,6 +77,7 @@ class DbtNodeResult:
         execution_time: Seconds dbt spent on the node.
         message: dbt's message, e.g. `OK` or the database error.
         failures: For a test, the number of failing rows; else `None`.
+        rows_affected: The rows the adapter reported (a seed's inserts), if it did.
     """
 
     unique_id: str
@@ -83,6 +85,7 @@ class DbtNodeResult:
     execution_time: float
     message: str | None
     failures: int | None
+    rows_affected: int | None = None
 
     @property
     def failed(self) -> bool:
@@ -121,6 +124,7 @@ class DbtRunResult:
                 "execution_time": round(n.execution_time, 3),
                 "message": n.message or "",
                 "failures": n.failures,
+                "rows_affected": n.rows_affected,
             }
             for n in self.nodes
         ]
@@ -138,13 +142,16 @@ def run_dbt_models(
     command: Sequence[str] | None = None,
     dbt_command: str = "build",
     settings: KitSettings | None = None,
+    report_nodes: bool = True,
 ) -> DbtRunResult:
     """Run `dbt build --select <selector>` and return each node's result.
 
     dbt runs in-process unless `command` is given, in the project directory either
     way, with the profile dbt itself would pick: `profiles_dir`, else
     `DBT_PROFILES_DIR`, else the project's own `profiles.yml`, else `~/.dbt`. Inside a
-    Prefect run the node results are also published as a table artifact.
+    Prefect run the node results are also published as a table artifact; inside a
+    flow run each node is also recorded as a task run of its own, and each model dbt
+    built as a Prefect asset.
 
     Args:
         selector: dbt's `--select`, e.g. `"mrt_player_valuation"` or `"+tag:daily"`.
@@ -161,7 +168,11 @@ def run_dbt_models(
             (shell-quoted for `just`, whose `{{ARGS}}` goes through a shell). `None`
             (the default) runs `dbt <dbt_command>` in-process.
         dbt_command: The dbt subcommand for the in-process runner.
-        settings: Settings to read the default project from; default `KitSettings()`.
+        settings: Settings to read the default project (and, for the models' asset
+            keys, `FF_DUCKDB_PATH`) from; default `KitSettings()`.
+        report_nodes: Inside a flow run, record each node as a task run (state,
+            dbt's timing, rows affected, failing rows) and each built model as an
+            asset. Outside a flow run nothing is recorded either way.
 
     Returns:
         The node results of the invocation (all of them succeeded).
@@ -202,6 +213,13 @@ def run_dbt_models(
         selector=selector, command=tuple(argv), nodes=_nodes(raw), elapsed=elapsed
     )
     _publish(result)
+    if report_nodes and in_run():
+        database = (env or {}).get("FF_DUCKDB_PATH") or settings.duckdb_path
+        # dbt runs in the project directory: a relative path in its profile is from there.
+        try:
+            _record_nodes(raw, project, database=None if database is None else project / database)
+        except Exception:  # the report is for the UI: it must never fail a build that passed
+            _dbt_logger.warning("Could not record dbt's nodes as task runs", exc_info=True)
     _check(result, success, detail, tail, project)
     return result
 
@@ -361,6 +379,8 @@ def _nodes(raw: Mapping[str, Any] | None) -> tuple[DbtNodeResult, ...]:
     nodes = []
     for entry in raw.get("results", []):
         failures = entry.get("failures")
+        response = entry.get("adapter_response") or {}
+        rows = response.get("rows_affected") if isinstance(response, Mapping) else None
         # run_results.json names the node by id; the in-process result embeds the node.
         unique_id = entry.get("unique_id") or (entry.get("node") or {}).get("unique_id", "")
         nodes.append(
@@ -370,6 +390,7 @@ def _nodes(raw: Mapping[str, Any] | None) -> tuple[DbtNodeResult, ...]:
                 execution_time=float(entry.get("execution_time") or 0.0),
                 message=None if entry.get("message") is None else str(entry["message"]),
                 failures=None if failures is None else int(failures),
+                rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
             )
         )
     return tuple(nodes)

@@ -10,10 +10,12 @@ Discord's limits or allowed a mention fails the test.
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ff_prefect_kit._context import environment
@@ -188,6 +190,9 @@ def mock_discord_webhook(
 ) -> Iterator[DiscordWebhookMock]:
     """Point `DISCORD_WEBHOOK_URL` at a fake webhook and record what is posted.
 
+    Inside the block, alert windows start quiet: `FF_ALERT_STATE_FILE` points at a new
+    file (shared with the subprocesses the block starts), removed on exit.
+
     Args:
         responses: Scripted answers to the first posts, in order: a status code, an
             `httpx.Response`, or an exception (e.g. `httpx.ConnectTimeout`). Once
@@ -210,10 +215,21 @@ def mock_discord_webhook(
     capture.respond(*responses)
     router = respx.mock(assert_all_called=False, assert_all_mocked=True)
     # Each block starts and ends with quiet alert windows: one test's alert never
-    # holds back another's.
+    # holds back another's,
+    # and a shared alert throttle (`FF_ALERT_STATE_FILE`) starts from a file of its own,
+    # which subprocesses started inside the block share.
     reset_throttles()
     try:
-        with environment({"DISCORD_WEBHOOK_URL": capture.webhook_url}), router:
+        with (
+            tempfile.TemporaryDirectory(prefix="ff-alert-state-") as state,
+            environment(
+                {
+                    "DISCORD_WEBHOOK_URL": capture.webhook_url,
+                    "FF_ALERT_STATE_FILE": str(Path(state) / "alert-throttle.json"),
+                }
+            ),
+            router,
+        ):
             if passthrough:
                 router.route(host__in=tuple(passthrough)).pass_through()
             router.post(url__regex=_DISCORD_WEBHOOKS).mock(side_effect=capture._answer)

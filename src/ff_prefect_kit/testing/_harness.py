@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ff_prefect_kit._context import environment
 from ff_prefect_kit._internals import global_settings_context
 from ff_prefect_kit.alerts._throttle import reset_throttles
 from ff_prefect_kit.testing._database import database_template, keep_database
@@ -93,6 +94,11 @@ def prefect_harness(
             server.wait(timeout=startup_timeout)
             stack.enter_context(temporary_settings(updates={PREFECT_API_URL: server.api_url}))
             stack.enter_context(global_settings_context(get_settings_context()))
+            # The session's alert windows live in its temporary home, never in a
+            # data directory that outlives it.
+            stack.enter_context(
+                environment({"FF_ALERT_STATE_FILE": str(launch.home / "alert-throttle.json")})
+            )
             if launch.template is not None and not launch.template.exists():
                 _keep(launch.template)
             reset_throttles()
