@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -99,3 +102,21 @@ def test_a_home_with_a_database_keeps_its_own(kept: Path, tmp_path: Path) -> Non
     _sqlite_file(home / "prefect.db", "own")
     _kept_database_in(home)
     assert _marker(home / "prefect.db") == "own"
+
+
+def test_the_main_job_ends_without_a_traceback(tmp_path: Path) -> None:
+    """`ff-prefect-kit demo` in its own process: exit 0, and no traceback as Prefect's API stops."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "FF_"))}
+    demo = ["demo", "--workdir", str(tmp_path / "demo"), "--seasons", "1", "--players", "50"]
+    done = subprocess.run(
+        [sys.executable, "-m", "ff_prefect_kit", *demo],
+        env={**env, "FF_ENV_FILE": os.devnull},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "Demo finished in" in output
+    assert "Traceback" not in output, output[-5000:]
