@@ -16,11 +16,12 @@ Asset keys: a DuckDB table is `duckdb://<absolute database path>/<table>`, a fil
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 __all__ = [
     "file_asset_key",
@@ -32,6 +33,20 @@ __all__ = [
 ]
 
 _log = logging.getLogger("ff_prefect_kit.assets")
+_P = ParamSpec("_P")
+
+
+def _report_only(record: Callable[_P, None]) -> Callable[_P, None]:
+    """Lineage is a report: recording it never fails the task that wrote the data."""
+
+    @functools.wraps(record)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        try:
+            record(*args, **kwargs)
+        except Exception:
+            _log.debug("asset lineage not recorded (%s)", record.__name__, exc_info=True)
+
+    return guarded
 
 
 def file_asset_key(path: str | os.PathLike[str]) -> str:
@@ -71,6 +86,7 @@ def _context() -> Any:
     return AssetContext.get()
 
 
+@_report_only
 def reads(*keys: str) -> None:
     """Record that the running task read these assets; they pass on to its consumers."""
     context = _context()
@@ -80,6 +96,7 @@ def reads(*keys: str) -> None:
     context.update_tracked_assets()
 
 
+@_report_only
 def materializes(key: str, metadata: Mapping[str, Any] | None = None, *, by: str) -> None:
     """Record that the running task wrote this asset.
 
@@ -103,6 +120,7 @@ def materializes(key: str, metadata: Mapping[str, Any] | None = None, *, by: str
     context.update_tracked_assets()
 
 
+@_report_only
 def passes_on(keys: Iterable[str]) -> None:
     """Make these assets the upstream assets of the tasks that take this task's result."""
     context = _context()

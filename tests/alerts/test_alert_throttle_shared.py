@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,12 +25,17 @@ ALERT = Alert(Severity.FAILURE, "nightly failed")
 # One process deciding on one alert: prints "sent", "held" or the count note.
 _ONE_PROCESS = textwrap.dedent(
     """
-    import sys
+    import sys, time
     from datetime import timedelta
+    from pathlib import Path
     from ff_prefect_kit import Severity
     from ff_prefect_kit.alerts import Alert, AlertThrottle
 
     throttle = AlertThrottle(timedelta(minutes=10), state_file=sys.argv[1])
+    if len(sys.argv) > 2:  # started with others: say so, then decide when all are told to
+        Path(sys.argv[2]).touch()
+        while not Path(sys.argv[3]).exists():
+            time.sleep(0.001)
     admitted = throttle.admit("nightly", Alert(Severity.FAILURE, "nightly failed"))
     print("held" if admitted is None else "sent")
     """
@@ -44,15 +52,23 @@ class Clock:
         return self.now
 
 
-def _run_processes(state_file: Path, count: int) -> list[str]:
+def _run_processes(state_file: Path, count: int, *, at_once: bool = False) -> list[str]:
+    folder = state_file.parent
+    go = folder / "go"
     started = [
         subprocess.Popen(
-            [sys.executable, "-c", _ONE_PROCESS, str(state_file)],
+            [sys.executable, "-c", _ONE_PROCESS, str(state_file)]
+            + ([str(folder / f"ready-{n}"), str(go)] if at_once else []),
             stdout=subprocess.PIPE,
             text=True,
         )
-        for _ in range(count)
+        for n in range(count)
     ]
+    if at_once:  # every process has imported the kit and waits: then all decide together
+        deadline = time.monotonic() + 120
+        while len(list(folder.glob("ready-*"))) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        go.touch()
     return sorted(process.communicate(timeout=120)[0].strip() for process in started)
 
 
@@ -89,7 +105,7 @@ def test_consecutive_processes_send_one_alert(tmp_path: Path) -> None:
 def test_processes_deciding_at_once_send_one_alert(tmp_path: Path) -> None:
     """Four processes failing at the same moment: the lock lets exactly one alert out."""
     state = tmp_path / "alert-throttle.json"
-    assert _run_processes(state, 4) == ["held", "held", "held", "sent"]
+    assert _run_processes(state, 4, at_once=True) == ["held", "held", "held", "sent"]
     assert json.loads(state.read_text())["windows"]["nightly"]["suppressed"] == 3
 
 
@@ -130,6 +146,7 @@ def test_a_shared_throttle_finds_its_file_when_the_alert_is_due(
 ) -> None:
     """`shared()` reads FF_DATA_DIR at each alert, not when the flow was defined."""
     throttle = AlertThrottle.shared(clock=Clock())
+    monkeypatch.setenv("FF_ENV_FILE", os.devnull)
     monkeypatch.delenv("FF_ALERT_STATE_FILE", raising=False)
     monkeypatch.setenv("FF_DATA_DIR", str(tmp_path / "data"))
     throttle.admit("nightly", ALERT)
@@ -208,12 +225,41 @@ def test_reset_empties_the_files_of_throttles_already_gone(tmp_path: Path) -> No
     assert AlertThrottle(clock=Clock(), state_file=state).admit("nightly", ALERT) is ALERT
 
 
-def test_reset_empties_the_configured_state_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_window_without_a_timezone_starts_the_file_afresh(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The file FF_ALERT_STATE_FILE names is emptied too, whoever wrote it."""
-    state = tmp_path / "written-by-a-subprocess.json"
-    state.write_text('{"windows": {}}')
-    monkeypatch.setenv("FF_ALERT_STATE_FILE", str(state))
-    reset_throttles()
-    assert not state.exists()
+    """A hand-edited time without a timezone is not the kit's JSON: the alert still goes out."""
+    state = tmp_path / "alert-throttle.json"
+    state.write_text(
+        '{"windows": {"nightly": {"sent_at": "2026-09-14T12:00:00", "suppressed": 0}}}'
+    )
+    with caplog.at_level(logging.WARNING, logger="ff_prefect_kit"):
+        assert AlertThrottle(clock=Clock(), state_file=state).admit("nightly", ALERT) is ALERT
+    assert "is not the kit's JSON" in caplog.text
+
+
+def test_a_window_from_another_machines_future_holds_nothing_back(tmp_path: Path) -> None:
+    """A clock ahead elsewhere wrote a window in the future: this machine's alert is sent."""
+    state = tmp_path / "alert-throttle.json"
+    ahead = Clock()
+    ahead.now = START + timedelta(hours=2)
+    AlertThrottle(clock=ahead, state_file=state).admit("nightly", ALERT)
+    assert AlertThrottle(clock=Clock(), state_file=state).admit("nightly", ALERT) is ALERT
+
+
+def test_the_state_file_is_shared_with_other_accounts_as_the_umask_allows(tmp_path: Path) -> None:
+    """The file is made as `open()` makes files (0o666 less the umask), not owner-only."""
+    umask = os.umask(0)
+    os.umask(umask)
+    state = tmp_path / "alert-throttle.json"
+    AlertThrottle(clock=Clock(), state_file=state).admit("nightly", ALERT)
+    assert stat.S_IMODE(state.stat().st_mode) == 0o666 & ~umask
+
+
+def test_resetting_a_state_file_whose_folder_is_gone_makes_nothing(tmp_path: Path) -> None:
+    """A test tool's temporary folder removed before the reset is not made again for a lock."""
+    from ff_prefect_kit.alerts._throttle import _forget
+
+    gone = tmp_path / "removed" / "alert-throttle.json"
+    _forget({gone})
+    assert not gone.parent.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from uuid import uuid4
 
@@ -111,11 +112,13 @@ def test_a_monitored_flows_alert_is_recorded_as_an_event(
     """Sent or held back, the alert emits the handled event the crash automation waits for."""
     import prefect.events
 
-    emitted: list[tuple[str, dict[str, str], dict[str, object]]] = []
+    emitted: list[tuple[str, dict[str, str], list[dict[str, str]], dict[str, object]]] = []
     monkeypatch.setattr(
         prefect.events,
         "emit_event",
-        lambda event, resource, payload: emitted.append((event, resource, payload)),
+        lambda event, resource, related, payload: emitted.append(
+            (event, resource, related, payload)
+        ),
     )
 
     @monitored_flow(name=f"handled-{uuid4().hex[:8]}")
@@ -124,10 +127,41 @@ def test_a_monitored_flows_alert_is_recorded_as_an_event(
 
     with mock_discord_webhook():
         states = [fails(return_state=True) for _ in range(failures)]
-    event, resource, payload = emitted[-1]
+    event, resource, related, payload = emitted[-1]
     assert event == ALERT_HANDLED_EVENT
+    assert [r["prefect.resource.role"] for r in related] == ["flow"]  # `--flow` matches it
+    assert related[0]["prefect.resource.name"] == fails.name
     assert (
         resource["prefect.resource.id"]
         == f"prefect.flow-run.{states[-1].state_details.flow_run_id}"
     )
     assert payload == {"outcome": outcome}
+
+
+@pytest.mark.usefixtures("prefect_test_harness", "no_retry_delays")
+def test_an_alert_only_written_to_the_logs_is_not_recorded_as_handled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No webhook: the alert reached nobody, so the server's crash automation must still send."""
+    import prefect.events
+
+    emitted: list[object] = []
+    monkeypatch.setattr(prefect.events, "emit_event", lambda *a, **k: emitted.append(a))
+    monkeypatch.delenv("DISCORD_WEBHOOK_URL", raising=False)
+    monkeypatch.setenv("FF_ENV_FILE", os.devnull)
+
+    @monitored_flow(name=f"logged-{uuid4().hex[:8]}")
+    def fails() -> None:
+        raise RuntimeError("boom")
+
+    assert fails(return_state=True).is_failed()
+    assert emitted == []
+
+
+def test_a_run_that_left_running_ends_the_heartbeat_and_running_windows() -> None:
+    """TimedOut, AwaitingRetry, Paused: the run is not lost nor hanging, no alert comes."""
+    made = _by_name()
+    for name in ("flow run stopped sending heartbeats", "flow run running too long"):
+        expect = made[name].trigger.expect  # type: ignore[attr-defined]
+        for state in ("TimedOut", "AwaitingRetry", "Paused", "Crashed", "Completed"):
+            assert f"prefect.flow-run.{state}" in expect, (name, state)

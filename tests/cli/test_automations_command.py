@@ -46,7 +46,7 @@ def test_an_unreachable_api_is_one_line_naming_it(
 def test_a_window_under_ten_seconds_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     """`--crash-grace 5` is refused before anything is saved, naming Prefect's minimum."""
     assert main(["automations", "install", "--block", "x", "--crash-grace", "5"]) == 2
-    assert "crash_grace must be at least 10 s" in capsys.readouterr().err
+    assert "--crash-grace must be at least 10 s" in capsys.readouterr().err
 
 
 def test_a_negative_limit_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -61,11 +61,18 @@ DEFAULT_CRASH_GRACE = timedelta(seconds=60)
 # Prefect refuses a proactive trigger whose window is shorter.
 _SHORTEST = timedelta(seconds=10)
 
-_FINAL = (
+# A run that left Running: finished (TimedOut is a Failed state of its own name), waiting
+# to retry, paused, or being cancelled. None of these sends heartbeats or hangs.
+_LEFT_RUNNING = (
     "prefect.flow-run.Completed",
     "prefect.flow-run.Failed",
+    "prefect.flow-run.TimedOut",
     "prefect.flow-run.Crashed",
     "prefect.flow-run.Cancelled",
+    "prefect.flow-run.Cancelling",
+    "prefect.flow-run.AwaitingRetry",
+    "prefect.flow-run.Paused",
+    "prefect.flow-run.Suspended",
 )
 # Rendered by the server with Jinja: the flow, the run, its state and its page. Never the
 # state's message: it may quote an exception holding a secret, and the server cannot
@@ -141,18 +148,18 @@ def _webhook_block(url: SecretStr, *, username: str) -> CustomWebhookNotificatio
 
 
 def check_windows(
-    running_limit: timedelta | None, heartbeat_timeout: timedelta | None, crash_grace: timedelta
+    running_limit: timedelta | None,
+    heartbeat_timeout: timedelta | None,
+    crash_grace: timedelta,
+    *,
+    names: tuple[str, str, str] = ("running_limit", "heartbeat_timeout", "crash_grace"),
 ) -> None:
-    """Refuse a window Prefect would refuse, naming it.
+    """Refuse a window Prefect would refuse, naming it as `names` spell the three.
 
     Raises:
         InvalidOptionError: A window shorter than 10 s.
     """
-    limits = {
-        "running_limit": running_limit,
-        "heartbeat_timeout": heartbeat_timeout,
-        "crash_grace": crash_grace,
-    }
+    limits = dict(zip(names, (running_limit, heartbeat_timeout, crash_grace), strict=True))
     for label, limit in limits.items():
         if limit is not None and limit < _SHORTEST:
             raise InvalidOptionError(
@@ -245,7 +252,7 @@ def kit_automations(
                 "machine is gone. Prefect still shows it Running.",
                 EventTrigger(
                     after={"prefect.flow-run.heartbeat"},
-                    expect={"prefect.flow-run.heartbeat", *_FINAL},
+                    expect={"prefect.flow-run.heartbeat", *_LEFT_RUNNING},
                     for_each={"prefect.resource.id"},
                     match=match,
                     match_related=related,
@@ -266,7 +273,7 @@ def kit_automations(
                 "if it does.",
                 EventTrigger(
                     after={"prefect.flow-run.Running"},
-                    expect=set(_FINAL),
+                    expect=set(_LEFT_RUNNING),
                     for_each={"prefect.resource.id"},
                     match=match,
                     match_related=related,

@@ -112,16 +112,16 @@ class DiscordClient:
         """The webhook URL with its token hidden, for logs."""
         return redact(self._url.get_secret_value())
 
-    def send(self, alert: Alert) -> None:
-        """Deliver one alert; a failure is logged, never raised."""
+    def send(self, alert: Alert) -> bool:
+        """Deliver one alert; a failure is logged, never raised. Whether Discord confirmed it."""
         try:
             payload = build_payload(
                 alert.redacted(), username=self.username, avatar_url=self.avatar_url
             )
         except Exception:
             self._logger.exception("Could not render the Discord alert %r", alert.title)
-            return
-        self.deliver(payload)
+            return False
+        return self.deliver(payload)
 
     def send_text(self, body: str, subject: str | None = None) -> bool:
         """Deliver a plain message: `subject` as the title, `body` as the text.

@@ -125,5 +125,5 @@ def _indented(text: str) -> str:
 class AlertSink(Protocol):
     """Something that delivers alerts. `send` must never raise."""
 
-    def send(self, alert: Alert) -> None:
-        """Deliver one alert."""
+    def send(self, alert: Alert) -> bool | None:
+        """Deliver one alert; `False` when it reached nobody (`None` counts as delivered)."""

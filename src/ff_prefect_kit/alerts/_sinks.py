@@ -45,8 +45,12 @@ class LogSink:
     def __repr__(self) -> str:
         return "LogSink()"
 
-    def send(self, alert: Alert) -> None:
-        """Log the alert at the level its severity asks for."""
+    def send(self, alert: Alert) -> bool:
+        """Log the alert at the level its severity asks for.
+
+        Returns:
+            `False`: the alert is in the logs, not delivered to anyone.
+        """
         try:
             self._logger.log(
                 alert.severity.log_level,
@@ -55,7 +59,8 @@ class LogSink:
                 "Alert (no webhook configured):\n" + alert.redacted().as_text(),
             )
         except Exception:  # pragma: no cover - logging itself failed; nothing left to tell
-            return
+            return False
+        return False
 
 
 class NotifierSink:
@@ -71,8 +76,8 @@ class NotifierSink:
     def __repr__(self) -> str:
         return f"NotifierSink({type(self.block).__name__})"
 
-    def send(self, alert: Alert) -> None:
-        """Post the alert's text through the block's `notify`."""
+    def send(self, alert: Alert) -> bool:
+        """Post the alert's text through the block's `notify`; whether it was delivered."""
         try:
             with self.block.raise_on_failure():
                 shown = alert.redacted()
@@ -88,6 +93,8 @@ class NotifierSink:
                 type(self.block).__name__,
                 redact(describe(exc)),
             )
+            return False
+        return True
 
 
 def default_sink(settings: KitSettings | None = None) -> AlertSink:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
+import secrets
 import threading
 import weakref
 from collections.abc import Callable, MutableMapping
@@ -157,7 +157,7 @@ class AlertThrottle:
             if path is not None:
                 try:
                     return self._admit_shared(path, key, alert)
-                except (OSError, ValueError) as exc:
+                except Exception as exc:  # the file must never cost the alert
                     _log.warning(
                         "Alert throttle state %s is unusable (%s): this process decides "
                         "alone whether the alert for %r is sent.",
@@ -215,7 +215,8 @@ class AlertThrottle:
     ) -> Alert | None:
         now = self._clock()
         current = windows.get(key)
-        if current is not None and now - current.sent_at < self.window:
+        # A window from the future (another machine's clock ahead) holds nothing back.
+        if current is not None and timedelta(0) <= now - current.sent_at < self.window:
             current.suppressed += 1
             return None
         windows[key] = _Window(sent_at=now)
@@ -248,13 +249,16 @@ def _read(path: Path) -> dict[str, _Window]:
         return {}
     try:
         raw = json.loads(text)["windows"]
-        return {
+        windows = {
             str(key): _Window(
                 sent_at=datetime.fromisoformat(value["sent_at"]),
                 suppressed=int(value["suppressed"]),
             )
             for key, value in raw.items()
         }
+        if any(window.sent_at.tzinfo is None for window in windows.values()):
+            raise ValueError("a window's time has no timezone")
+        return windows
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         _log.warning(
             "Alert throttle state %s is not the kit's JSON (%s): it is started afresh.",
@@ -268,10 +272,12 @@ def _write(path: Path, windows: MutableMapping[str, _Window], now: datetime) -> 
     kept = {
         key: {"sent_at": w.sent_at.isoformat(), "suppressed": w.suppressed}
         for key, w in windows.items()
-        if now - w.sent_at < _FORGET_AFTER
+        if timedelta(0) <= now - w.sent_at < _FORGET_AFTER
     }
-    # A whole file or the previous one: a reader never sees half a write.
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    # A whole file or the previous one: a reader never sees half a write. Made with
+    # 0o666 less the umask, as `open()` would: every account running the flow can share it.
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump({"windows": kept}, out, indent=1, sort_keys=True)
@@ -283,6 +289,8 @@ def _write(path: Path, windows: MutableMapping[str, _Window], now: datetime) -> 
 
 def _forget(paths: set[Path]) -> None:
     for path in paths:
+        if not path.parent.is_dir():  # removed with its folder (a test's temporary one)
+            continue
         try:
             with _locked(path):
                 path.unlink(missing_ok=True)
@@ -294,7 +302,7 @@ def reset_throttles() -> None:
     """Forget every alert window of this process (what test tools call).
 
     Empties the memory of every live throttle and every state file a throttle of this
-    process has used, and the file `FF_ALERT_STATE_FILE` names. `mock_discord_webhook()`
+    process has used. `mock_discord_webhook()`
     calls it on entry and exit, and the pytest plugin before each test that uses the
     harness, so one test's alert never holds back the next test's.
     """
@@ -304,7 +312,4 @@ def reset_throttles() -> None:
         _TOUCHED.clear()
     for throttle in throttles:
         throttle.reset()
-    configured = os.environ.get("FF_ALERT_STATE_FILE")
-    if configured:
-        touched.add(Path(configured))
     _forget(touched)

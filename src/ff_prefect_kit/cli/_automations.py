@@ -10,7 +10,9 @@ from ff_prefect_kit.cli._output import console, run_command
 
 __all__ = ["install"]
 
-_WEBHOOK_BLOCK = "ff-analytics-automation-alerts"  # alerts._automations.AUTOMATION_BLOCK_NAME
+# alerts._automations.AUTOMATION_BLOCK_NAME, checked by a test: importing it here would
+# import Prefect (through the alerts package) for `--help`.
+_WEBHOOK_BLOCK = "ff-analytics-automation-alerts"
 _WEBHOOK_SLUG = "custom-webhook"
 
 
@@ -79,7 +81,9 @@ def install(
         limit = timedelta(minutes=running_limit) if running_limit else None
         silence = timedelta(seconds=heartbeat_timeout) if heartbeat_timeout else None
         grace = timedelta(seconds=crash_grace)
-        check_windows(limit, silence, grace)
+        check_windows(
+            limit, silence, grace, names=("--running-limit", "--heartbeat-timeout", "--crash-grace")
+        )
         url = KitSettings().require("discord_webhook_url") if block is None else None
         where = _check_api()
         target: Any

@@ -248,7 +248,7 @@ def _wait_until_recorded(state: Any) -> None:
 
     try:
         run_record(state, timeout=30)
-    except TimeoutError:
+    except Exception:  # the run is complete: a slow or failing read costs only the wait
         logging.getLogger("ff_prefect_kit").debug("the API had not recorded every task run in 30 s")
 
 

@@ -181,18 +181,19 @@ def _alert_hook(
                         throttle.held_back(flow.name),
                         throttle.window,
                     )
-                    _record_handled(flow_run, "held back")
+                    _record_handled(flow, flow_run, "held back")
                     return
-            if alert is not None:
-                sink_or_log(alerts).send(alert)
-                _record_handled(flow_run, "sent")
+            # Only an alert that reached someone tells the server's crash automation
+            # to stay quiet: one written to the logs alone, or lost, is sent by it.
+            if alert is not None and sink_or_log(alerts).send(alert) is not False:
+                _record_handled(flow, flow_run, "sent")
         except Exception:
             kit_logger.exception("Could not build or send the alert for flow run %r", flow_run.name)
 
     return send_alert_for_state
 
 
-def _record_handled(flow_run: FlowRun, outcome: str) -> None:
+def _record_handled(flow: Flow[Any, Any], flow_run: FlowRun, outcome: str) -> None:
     try:
         from prefect.events import emit_event
 
@@ -202,6 +203,15 @@ def _record_handled(flow_run: FlowRun, outcome: str) -> None:
                 "prefect.resource.id": f"prefect.flow-run.{flow_run.id}",
                 "prefect.resource.name": flow_run.name,
             },
+            # The flow, as Prefect relates its own run events: an automation limited to
+            # some flows (`--flow`) matches this event too.
+            related=[
+                {
+                    "prefect.resource.id": f"prefect.flow.{flow_run.flow_id}",
+                    "prefect.resource.role": "flow",
+                    "prefect.resource.name": flow.name,
+                }
+            ],
             payload={"outcome": outcome},
         )
     except Exception:  # an event lost costs at most a second alert, from the server
