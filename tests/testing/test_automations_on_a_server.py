@@ -43,6 +43,9 @@ INSTALL = (
     str(CRASH_GRACE),
     "--heartbeat-timeout",
     str(HEARTBEAT_TIMEOUT),
+    # Limited to this module's flows, as a user limits them: the kit's own alert event
+    # must match the filter too, or the server would alert a second time.
+    *("--flow", "monitored-killed", "--flow", "plain-killed", "--flow", "worker-lost"),
 )
 
 FLOWS = textwrap.dedent(
