@@ -12,11 +12,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+import uuid
 
 import httpx
 from _example_on_server import TASKS, ExampleRun
 
-from ff_prefect_kit.testing import PrefectServer
+from ff_prefect_kit.testing import HarnessHandle, PrefectServer
 
 FAILS_AND_ALERTS = textwrap.dedent(
     """
@@ -113,3 +115,53 @@ def test_the_alert_links_to_the_run_in_the_ui(prefect_server: PrefectServer) -> 
     base = prefect_server.api_url.removesuffix("/api")
     assert outcome["url_for"].startswith(f"{base}/runs/flow-run/")
     assert outcome["alert_url"] == outcome["url_for"]
+
+
+def _event_names(api_url: str, resource: str) -> set[str]:
+    body = {"filter": {"resource": {"id": [resource]}}, "limit": 10}
+    deadline = time.monotonic() + 30
+    while True:  # the server stores events a moment after they arrive
+        answer = httpx.post(f"{api_url}/events/filter", json=body, timeout=10)
+        answer.raise_for_status()
+        names = {event["event"] for event in answer.json()["events"]}
+        if names or time.monotonic() > deadline:
+            return names
+        time.sleep(0.2)
+
+
+def test_events_inside_use_reach_that_server(
+    prefect_server: PrefectServer, prefect_test_harness: HarnessHandle
+) -> None:
+    """An event inside `server.use()` reaches that server, though the client started elsewhere."""
+    from prefect.events import emit_event
+
+    resource = {"prefect.resource.id": f"ff-test.switch.{uuid.uuid4()}"}
+    emit_event("ff-test.before", resource=resource)  # the client's worker starts on the harness
+    with prefect_server.use():
+        emit_event("ff-test.inside", resource=resource)
+    assert _event_names(prefect_server.api_url, resource["prefect.resource.id"]) == {
+        "ff-test.inside"
+    }
+
+
+def test_a_run_after_use_is_recorded_whole_on_the_harness(
+    prefect_server: PrefectServer, prefect_test_harness: HarnessHandle
+) -> None:
+    """The client's events go back to the harness after `server.use()`: every task run recorded."""
+    from prefect import flow, task
+    from prefect.events import emit_event
+    from prefect.events.worker import EventsWorker
+
+    @task
+    def one() -> int:
+        return 1
+
+    @flow
+    def after_the_switch() -> None:
+        one()
+
+    EventsWorker.drain_all()  # no worker yet: the next one starts inside the block
+    with prefect_server.use():
+        emit_event("ff-test.inside", resource={"prefect.resource.id": "ff-test.switch"})
+    record = prefect_test_harness.run_record(after_the_switch(return_state=True))
+    assert [task.state for task in record.tasks] == ["COMPLETED"]

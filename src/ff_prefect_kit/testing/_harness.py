@@ -16,7 +16,7 @@ from ff_prefect_kit._internals import global_settings_context
 from ff_prefect_kit.alerts._throttle import reset_throttles
 from ff_prefect_kit.testing._database import database_template, keep_database
 from ff_prefect_kit.testing._records import RunRecord, run_record
-from ff_prefect_kit.testing._server import HarnessServer
+from ff_prefect_kit.testing._server import HarnessServer, drain_client_workers
 
 __all__ = ["HarnessHandle", "LaunchedHarness", "launch_harness", "prefect_harness"]
 
@@ -105,7 +105,7 @@ def prefect_harness(
             try:
                 yield HarnessHandle(api_url=server.api_url, home=launch.home)
             finally:
-                _drain_client_workers()
+                drain_client_workers()
                 reset_throttles()
     finally:
         launch.discard()
@@ -162,18 +162,6 @@ def launch_harness(
         shutil.rmtree(home, ignore_errors=True)
         raise
     return LaunchedHarness(home, updates, server, template)
-
-
-def _drain_client_workers() -> None:
-    """Send the logs and events still queued in this process before the server stops."""
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    try:
-        APILogWorker.instance().drain()
-    except RuntimeError:  # the worker never started
-        _log.debug("no API log worker to drain")
-    EventsWorker.drain_all()
 
 
 def _keep(template: Path) -> None:

@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from ff_prefect_kit.testing._database import start_from
-from ff_prefect_kit.testing._server import HarnessStartError, _free_port, output_tail
+from ff_prefect_kit.testing._server import (
+    HarnessStartError,
+    _free_port,
+    drain_client_workers,
+    output_tail,
+)
 
 __all__ = ["PrefectServer"]
 
@@ -135,11 +140,20 @@ class PrefectServer:
 
     @contextlib.contextmanager
     def use(self) -> Iterator[None]:
-        """Point this process's Prefect client at the server inside the block."""
+        """Point this process's Prefect client at the server inside the block.
+
+        The client's events and log workers are drained on the way in and out: they
+        stay bound to the URL they started with, so without it the events of the block
+        would go to the previous API, and those of later runs to this server.
+        """
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        with temporary_settings({PREFECT_API_URL: self.api_url}):
-            yield
+        drain_client_workers()
+        try:
+            with temporary_settings({PREFECT_API_URL: self.api_url}):
+                yield
+        finally:
+            drain_client_workers()
 
     def __enter__(self) -> PrefectServer:
         try:

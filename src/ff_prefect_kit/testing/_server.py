@@ -60,6 +60,23 @@ def _free_port() -> int:
         return port
 
 
+def drain_client_workers() -> None:
+    """Send this process's queued logs and events, then stop the workers that send them.
+
+    Prefect's client keeps one events worker and one log worker per process, bound to
+    the API URL they started with. Draining them when a test switches servers, or before
+    a server stops, keeps one server's events from going to another, or to none.
+    """
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    try:
+        APILogWorker.instance().drain()
+    except RuntimeError:  # the worker never started
+        _log.debug("no API log worker to drain")
+    EventsWorker.drain_all()
+
+
 class HarnessServer:
     """A Prefect API server process serving `create_app` on loopback.
 
