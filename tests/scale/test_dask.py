@@ -104,6 +104,22 @@ def test_mapped_tasks_run_in_worker_processes(dask_runner: Any) -> None:
     assert os.getpid() not in {pid for _value, pid in results}
 
 
+def test_get_dask_client_reaches_the_flows_cluster(dask_runner: Any, scheduler: str) -> None:
+    """prefect-dask's `get_dask_client()` in a monitored flow gives a client of its cluster."""
+
+    @analytics_task
+    def warm_up() -> None:
+        """prefect-dask connects its client when the flow submits its first task."""
+
+    @monitored_flow(name="dask-client", task_runner=dask_runner)
+    def nightly() -> tuple[str, int]:
+        warm_up.submit().result()
+        with prefect_dask.get_dask_client() as client:
+            return client.scheduler.address, client.submit(sum, [40, 2]).result()
+
+    assert nightly() == (scheduler, 42)
+
+
 def test_flow_with_the_default_alert_window_pickles() -> None:
     """A monitored flow with its default alert throttle pickles, as Dask task runs need."""
     import cloudpickle
