@@ -101,6 +101,25 @@ def env_name(field: str) -> str:
     return first
 
 
+def diverging_duckdb_paths(
+    duckdb_path: str | os.PathLike[str] | None, project: Path
+) -> tuple[Path, Path] | None:
+    """The two files a relative `FF_DUCKDB_PATH` names; `None` when it names one.
+
+    The mart loaders open the path from this process's working directory, while dbt runs
+    in the project directory, where a profile reading `FF_DUCKDB_PATH` opens it.
+
+    Returns:
+        The loaders' file and dbt's file, both absolute; `None` for an absolute or unset
+        path, or when the working directory is the project directory.
+    """
+    if duckdb_path is None or Path(duckdb_path).is_absolute():
+        return None
+    here = (Path.cwd() / duckdb_path).resolve()
+    there = (project / duckdb_path).resolve()
+    return None if here == there else (here, there)
+
+
 def _variable_for(loc: str) -> str:
     for field in KitSettings.model_fields:
         variable = env_name(field)

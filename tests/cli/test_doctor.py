@@ -506,6 +506,36 @@ def test_dbt_project_without_dbt_project_yml_fails(
     assert "holds no dbt_project.yml" in result.detail
 
 
+@pytest.fixture
+def dbt_project(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A dbt project folder below the working directory, named by FF_DBT_PROJECT_DIR."""
+    project = isolated / "dbt"
+    project.mkdir()
+    (project / "dbt_project.yml").write_text("name: x\n")
+    monkeypatch.setenv("FF_DBT_PROJECT_DIR", str(project))
+    return project
+
+
+def test_relative_duckdb_path_away_from_the_dbt_project_is_a_warning(
+    isolated: Path, dbt_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative FF_DUCKDB_PATH that flows and dbt read as two files is a ⚠ naming both."""
+    monkeypatch.setenv("FF_DUCKDB_PATH", "ff.duckdb")
+    result = check("DuckDB path")
+    assert (result.status, result.blocking) == (Status.WARN, False)
+    assert f"the mart loaders open {isolated / 'ff.duckdb'}" in result.detail
+    assert f"dbt (run in {dbt_project}) opens {dbt_project / 'ff.duckdb'}" in result.detail
+    assert result.fix.endswith(f"e.g. FF_DUCKDB_PATH={isolated / 'ff.duckdb'}")
+
+
+def test_absolute_duckdb_path_has_no_path_warning(
+    isolated: Path, dbt_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An absolute FF_DUCKDB_PATH is one file for flows and dbt: no ⚠ about it."""
+    monkeypatch.setenv("FF_DUCKDB_PATH", str(isolated / "ff.duckdb"))
+    assert "DuckDB path" not in by_name(run_checks())
+
+
 # --- .env and git -----------------------------------------------------------------------
 
 

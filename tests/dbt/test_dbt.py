@@ -202,6 +202,44 @@ def test_missing_just_is_a_clear_error(project: Project, tmp_path: Path) -> None
         project.run("dim_scoring_rule", command=["just", "dbt-run"], env={"PATH": str(tmp_path)})
 
 
+def _fails_before_dbt(project: Project, tmp_path: Path, duckdb_path: str) -> None:
+    """A run that stops before dbt starts (no `just` on PATH): the checks before it ran."""
+    with pytest.raises(DbtRunError):
+        project.run(
+            "dim_scoring_rule",
+            command=["just", "dbt-run"],
+            env={"PATH": str(tmp_path), "FF_DUCKDB_PATH": duckdb_path},
+        )
+
+
+def test_relative_duckdb_path_away_from_the_project_is_warned(
+    project: Project,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A relative FF_DUCKDB_PATH read outside the project dir warns, naming both files."""
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level("WARNING", logger="ff_prefect_kit.dbt"):
+        _fails_before_dbt(project, tmp_path, "marts/ff.duckdb")
+    [warning] = [r.getMessage() for r in caplog.records if "FF_DUCKDB_PATH" in r.getMessage()]
+    assert str(project.directory / "marts" / "ff.duckdb") in warning
+    assert str(tmp_path / "marts" / "ff.duckdb") in warning
+
+
+def test_relative_duckdb_path_in_the_project_dir_is_not_warned(
+    project: Project,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Run from the project directory, a relative FF_DUCKDB_PATH is one file: no warning."""
+    monkeypatch.chdir(project.directory)
+    with caplog.at_level("WARNING", logger="ff_prefect_kit.dbt"):
+        _fails_before_dbt(project, tmp_path, "ff.duckdb")
+    assert not [r for r in caplog.records if "FF_DUCKDB_PATH" in r.getMessage()]
+
+
 def test_missing_project_is_a_clear_error(tmp_path: Path) -> None:
     """A directory without dbt_project.yml raises DbtRunError naming it."""
     with pytest.raises(DbtRunError, match="not a dbt project"):

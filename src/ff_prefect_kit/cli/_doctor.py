@@ -618,7 +618,28 @@ def _check_dbt(settings: KitSettings | None) -> list[CheckResult]:
     ]
     if project is not None:
         results.append(_check_dbt_project(Path(project)))
+        results += _check_relative_duckdb(settings, Path(project))
     return results
+
+
+def _check_relative_duckdb(settings: KitSettings | None, project: Path) -> list[CheckResult]:
+    """A relative FF_DUCKDB_PATH that the flows and dbt would read as two files."""
+    from ff_prefect_kit._settings import diverging_duckdb_paths
+
+    if settings is None:
+        return []
+    paths = diverging_duckdb_paths(settings.duckdb_path, project)
+    if paths is None:
+        return []
+    here, there = paths
+    return [
+        _warn(
+            "DuckDB path",
+            f"FF_DUCKDB_PATH={settings.duckdb_path} is relative: the mart loaders open {here}, "
+            f"dbt (run in {project}) opens {there}",
+            f"set FF_DUCKDB_PATH to an absolute path, e.g. FF_DUCKDB_PATH={here}",
+        )
+    ]
 
 
 def _check_dbt_project(project: Path) -> CheckResult:

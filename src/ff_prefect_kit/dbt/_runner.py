@@ -42,7 +42,7 @@ from ff_prefect_kit._internals import (
     close_dbt_file_logs,
     closing_dbt_python_model_loops,
 )
-from ff_prefect_kit._settings import KitSettings
+from ff_prefect_kit._settings import KitSettings, diverging_duckdb_paths
 from ff_prefect_kit.core._task import analytics_task
 from ff_prefect_kit.dbt._nodes import report_nodes as _record_nodes
 
@@ -202,6 +202,8 @@ def run_dbt_models(
         options += ["--vars", json.dumps(dict(vars))]
     options.append("--no-use-colors")
 
+    database = (env or {}).get("FF_DUCKDB_PATH") or settings.duckdb_path
+    _warn_if_two_databases(database, project)
     started = time.perf_counter()
     if command is None:
         argv, success, detail, raw = _invoke_in_process([dbt_command, *options], project, env)
@@ -214,7 +216,6 @@ def run_dbt_models(
     )
     _publish(result)
     if report_nodes and in_run():
-        database = (env or {}).get("FF_DUCKDB_PATH") or settings.duckdb_path
         # dbt runs in the project directory: a relative path in its profile is from there.
         try:
             _record_nodes(raw, project, database=None if database is None else project / database)
@@ -225,6 +226,23 @@ def run_dbt_models(
 
 
 _dbt_logger = logging.getLogger("ff_prefect_kit.dbt")
+
+
+def _warn_if_two_databases(database: str | os.PathLike[str] | None, project: Path) -> None:
+    """Say so when a relative FF_DUCKDB_PATH makes dbt build a file the flow does not read."""
+    paths = diverging_duckdb_paths(database, project)
+    if paths is not None:
+        here, there = paths
+        _dbt_logger.warning(
+            "FF_DUCKDB_PATH=%s is relative: dbt, run in %s, builds %s, while this process's "
+            "mart loaders read %s; set FF_DUCKDB_PATH to an absolute path",
+            database,
+            project,
+            there,
+            here,
+        )
+
+
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING}
 
 
