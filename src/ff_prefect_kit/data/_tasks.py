@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ParamSpec
 
 from ff_prefect_kit._assets import file_asset_key, materializes, reads, table_asset_key
 from ff_prefect_kit._settings import KitSettings
@@ -23,9 +23,10 @@ from ff_prefect_kit.data import _mart, _parquet, _validation
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
-    from pydantic import BaseModel
 
 __all__ = ["load_dbt_mart", "validate_frame", "write_parquet"]
+
+_P = ParamSpec("_P")
 
 
 def mart_asset_key(mart_name: str, db_path: str | os.PathLike[str] | None = None) -> str | None:
@@ -61,34 +62,22 @@ def _load_dbt_mart(
     return frame
 
 
-@functools.wraps(_parquet.write_parquet)
-def _write_parquet(
-    data: pl.DataFrame | Sequence[BaseModel],
-    output_path: str | os.PathLike[str],
-    *,
-    root: str | os.PathLike[str] | None = None,
-    allow_outside_root: bool = False,
-    history: bool = False,
-    compression: str = "zstd",
-    artifact: bool = True,
-    artifact_key: str | None = None,
-) -> _parquet.ParquetWriteResult:
-    result = _parquet.write_parquet(
-        data,
-        output_path,
-        root=root,
-        allow_outside_root=allow_outside_root,
-        history=history,
-        compression=compression,
-        artifact=artifact,
-        artifact_key=artifact_key,
-    )
-    materializes(
-        file_asset_key(result.path),
-        {"rows": result.rows, "bytes": result.bytes},
-        by="ff_prefect_kit",
-    )
-    return result
+def _materializing(
+    write: Callable[_P, _parquet.ParquetWriteResult],
+) -> Callable[_P, _parquet.ParquetWriteResult]:
+    """`write`, then the file it wrote recorded as a materialized asset."""
+
+    @functools.wraps(write)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _parquet.ParquetWriteResult:
+        result = write(*args, **kwargs)
+        materializes(
+            file_asset_key(result.path),
+            {"rows": result.rows, "bytes": result.bytes},
+            by="ff_prefect_kit",
+        )
+        return result
+
+    return wrapper
 
 
 load_dbt_mart = analytics_task(name="load-dbt-mart")(_load_dbt_mart)
@@ -97,5 +86,5 @@ load_dbt_mart = analytics_task(name="load-dbt-mart")(_load_dbt_mart)
 validate_frame = analytics_task(name="validate-frame", retries=0)(_validation.validate_frame)
 """Validate a frame against a Pydantic model; the same data can never pass on a retry."""
 
-write_parquet = analytics_task(name="write-parquet")(_write_parquet)
+write_parquet = analytics_task(name="write-parquet")(_materializing(_parquet.write_parquet))
 """Write a frame or a list of models to Parquet atomically; retried on I/O errors."""
