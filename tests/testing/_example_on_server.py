@@ -10,6 +10,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from ff_prefect_kit import run_dbt_models
@@ -60,6 +61,24 @@ class ExampleRun:
             return run_record(self.flow_run_id, expected_tasks=len(TASKS))
 
 
+def run_on_server(server: PrefectServer, script: str, *args: str, **env: str) -> dict[str, Any]:
+    """Run `script` in a fresh process pointed at `server`; the JSON of its last line.
+
+    The process gets `server.environment()` and `env`, and no `.env` file.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env={**os.environ, **server.environment(), "FF_ENV_FILE": os.devnull, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def run_the_example(server: PrefectServer, root: Path) -> ExampleRun:
     """Build the example project's marts in `root`, then run the example flow against `server`."""
     root = root.resolve()
@@ -69,15 +88,6 @@ def run_the_example(server: PrefectServer, root: Path) -> ExampleRun:
     env = {"FF_DUCKDB_PATH": str(database), "FF_DATA_DIR": str(root / "data")}
     run_dbt_models.fn("+mrt_fantasy_actuals_weekly", project_dir=project, vars=SIZE, env=env)
     args = (str(EXAMPLES / "analytics_template_flow.py"), str(database), str(project))
-    done = subprocess.run(
-        [sys.executable, "-c", RUNS_THE_EXAMPLE, *args, json.dumps(SIZE)],
-        env={**os.environ, **server.environment(), "FF_ENV_FILE": os.devnull, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    outcome = run_on_server(server, RUNS_THE_EXAMPLE, *args, json.dumps(SIZE), **env)
     assert outcome["state"] == "COMPLETED", outcome["message"]
     return ExampleRun(server, UUID(outcome["flow_run_id"]), root)

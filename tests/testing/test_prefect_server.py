@@ -7,16 +7,13 @@ the run back through Prefect's client. Marked `prefect_server` by the plugin, so
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 import time
 import uuid
 
 import httpx
-from _example_on_server import TASKS, ExampleRun
+import pytest
+from _example_on_server import TASKS, ExampleRun, run_on_server
 
 from ff_prefect_kit.testing import HarnessHandle, PrefectServer
 
@@ -40,20 +37,6 @@ FAILS_AND_ALERTS = textwrap.dedent(
     print(json.dumps({"url_for": url_for(flow_run), "alert_url": message.embed.get("url")}))
     """
 )
-
-
-def _run(server: PrefectServer, script: str, *args: str, **env: str) -> dict[str, str]:
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        env={**os.environ, **server.environment(), "FF_ENV_FILE": os.devnull, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    result: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def test_the_server_answers_on_loopback(prefect_server: PrefectServer) -> None:
@@ -111,7 +94,7 @@ def test_module_logger_lines_reach_the_run_logs(example_run: ExampleRun) -> None
 
 def test_the_alert_links_to_the_run_in_the_ui(prefect_server: PrefectServer) -> None:
     """A failing flow's alert carries `url_for(flow_run)`: the run's page in the UI."""
-    outcome = _run(prefect_server, FAILS_AND_ALERTS)
+    outcome = run_on_server(prefect_server, FAILS_AND_ALERTS)
     base = prefect_server.api_url.removesuffix("/api")
     assert outcome["url_for"].startswith(f"{base}/runs/flow-run/")
     assert outcome["alert_url"] == outcome["url_for"]
@@ -165,3 +148,17 @@ def test_a_run_after_use_is_recorded_whole_on_the_harness(
         emit_event("ff-test.inside", resource={"prefect.resource.id": "ff-test.switch"})
     record = prefect_test_harness.run_record(after_the_switch(return_state=True))
     assert [task.state for task in record.tasks] == ["COMPLETED"]
+
+
+def test_use_starts_no_api_of_its_own_when_none_is_set(
+    prefect_server: PrefectServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entering and leaving `use()` with no API URL set starts no ephemeral Prefect API."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    started: list[object] = []
+    monkeypatch.setattr(SubprocessASGIServer, "start", lambda self, *a, **k: started.append(self))
+    with temporary_settings(restore_defaults={PREFECT_API_URL}), prefect_server.use():
+        pass
+    assert started == []

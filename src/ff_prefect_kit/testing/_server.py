@@ -70,11 +70,10 @@ def drain_client_workers() -> None:
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
-    try:
-        APILogWorker.instance().drain()
-    except RuntimeError:  # the worker never started
-        _log.debug("no API log worker to drain")
-    EventsWorker.drain_all()
+    # `drain_all` drains the workers that exist: asking for `instance()` would start one,
+    # and with no API URL set, an ephemeral API server for it.
+    for worker in (APILogWorker, EventsWorker):
+        worker.drain_all()
 
 
 class HarnessServer:
