@@ -47,6 +47,19 @@ def test_dead_prefect_api_is_a_one_line_error(
     assert not (tmp_path / "dbt_project").exists()
 
 
+def test_dead_api_from_prefects_own_settings_is_checked_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """demo checks the API Prefect's settings name (a profile), not only the environment's."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    dead = "http://127.0.0.1:9/api"
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with temporary_settings({PREFECT_API_URL: dead}):
+        assert main(["demo", "--workdir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: PREFECT_API_URL={dead} is not reachable")
+
+
 @pytest.mark.parametrize("option", ["--seasons", "--players", "--top"])
 def test_sizes_must_be_positive(option: str, capsys: pytest.CaptureFixture[str]) -> None:
     """A size below 1 is a usage error naming the option."""

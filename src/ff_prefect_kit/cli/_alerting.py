@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ff_prefect_kit.cli._api import reachable_api
 from ff_prefect_kit.cli._output import console, run_command
 
 __all__ = ["alert_test", "register"]
@@ -23,18 +24,6 @@ class SeverityChoice(enum.StrEnum):
     validation = "validation"
     info = "info"
     success = "success"
-
-
-def _check_api() -> str:
-    """The API the command talks to; a configured one must answer first."""
-    from prefect.settings import PREFECT_API_URL
-
-    from ff_prefect_kit._settings import KitSettings
-    from ff_prefect_kit.cli._demo import check_prefect_api
-
-    url = KitSettings().prefect_api_url or PREFECT_API_URL.value()
-    check_prefect_api(url)
-    return str(url) if url else "the local ephemeral API (PREFECT_API_URL is not set)"
 
 
 def register(
@@ -59,7 +48,7 @@ def register(
         if not name.strip() or name != name.strip():
             raise ConfigError(f"block name {name!r} is empty or padded: pass --name my-alerts")
         url = KitSettings().require("discord_webhook_url")
-        where = _check_api()
+        where = reachable_api()
         register_blocks()
         try:
             existing = _load_block(name)
@@ -114,7 +103,7 @@ def alert_test(
         from ff_prefect_kit.alerts._sinks import resolve_sink
 
         if block is not None:
-            _check_api()
+            reachable_api()
         sink = resolve_sink(block)
         alert = Alert(
             severity=Severity(severity.value),

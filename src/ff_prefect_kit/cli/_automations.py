@@ -70,7 +70,7 @@ def install(
             check_windows,
             install_automations,
         )
-        from ff_prefect_kit.cli._alerting import _check_api
+        from ff_prefect_kit.cli._api import reachable_api
 
         for label, value in (
             ("--running-limit", running_limit),
@@ -85,7 +85,7 @@ def install(
             limit, silence, grace, names=("--running-limit", "--heartbeat-timeout", "--crash-grace")
         )
         url = KitSettings().require("discord_webhook_url") if block is None else None
-        where = _check_api()
+        where = reachable_api()
         target: Any
         if url is not None:
             target = automation_webhook_block(url, username=KitSettings().alert_username)

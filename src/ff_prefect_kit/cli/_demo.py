@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from ff_prefect_kit._context import environment
 from ff_prefect_kit._errors import ConfigError
-from ff_prefect_kit._settings import KitSettings
+from ff_prefect_kit.cli._api import check_prefect_api, prefect_value
 from ff_prefect_kit.dbt._runner import run_dbt_models
 
 __all__ = ["DemoOptions", "examples_dir", "run_demo"]
@@ -53,26 +53,6 @@ def examples_dir() -> Path:
         f"the example flow and dbt project were not found beside {here}: reinstall "
         "ff-prefect-kit, or run the demo from a checkout of its repository"
     )
-
-
-def check_prefect_api(url: str | None, timeout: float = 5.0) -> None:
-    """Fail fast, in one line, when `PREFECT_API_URL` names an API that does not answer.
-
-    Raises:
-        ConfigError: The API is unreachable or unhealthy; names the URL and the fix.
-    """
-    if not url:
-        return
-    import httpx
-
-    try:
-        response = httpx.get(f"{url.rstrip('/')}/health", timeout=timeout)
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise ConfigError(
-            f"PREFECT_API_URL={url} is not reachable ({type(exc).__name__}: {exc}); start "
-            "that server, or unset PREFECT_API_URL to use Prefect's local ephemeral API"
-        ) from None
 
 
 def _load_example_flow(folder: Path) -> ModuleType:
@@ -271,7 +251,7 @@ def run_demo(
     started = time.perf_counter()
     phases = timings if timings is not None else {}
     step = partial(_step, out)
-    check_prefect_api(KitSettings().prefect_api_url)
+    check_prefect_api(prefect_value("PREFECT_API_URL"))
     if not options.verbose:
         # dbt's per-node lines would bury the demo's own progress.
         logging.getLogger("ff_prefect_kit.dbt").setLevel(logging.WARNING)

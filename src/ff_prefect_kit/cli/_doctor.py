@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ff_prefect_kit.cli._api import prefect_value
 from ff_prefect_kit.cli._output import console, run_command
 
 if TYPE_CHECKING:
@@ -208,25 +209,6 @@ def _load_settings(load: Callable[[], KitSettings]) -> tuple[KitSettings | None,
 # --- Prefect API ----------------------------------------------------------------------
 
 
-def _prefect_value(variable: str) -> str | None:
-    """A Prefect setting as a fresh Prefect process would see it.
-
-    Prefect reads its environment variables once, when it is imported; an explicit
-    environment variable wins over everything else Prefect reads, so it is taken first,
-    then what the current settings hold (a profile, `.env`, or a test harness's API).
-    """
-    import prefect.settings
-
-    if value := os.environ.get(variable, "").strip():
-        return value
-    found: Any = getattr(prefect.settings, variable).value()
-    if found is None:
-        return None
-    if hasattr(found, "get_secret_value"):
-        found = found.get_secret_value()
-    return str(found).strip() or None
-
-
 def _url_problem(url: str) -> str | None:
     from urllib.parse import urlsplit
 
@@ -250,8 +232,8 @@ def _client(url: str, timeout: float) -> Any:
     verify: bool | ssl.SSLContext = True
     if url.startswith("https:"):
         # The same trust as Prefect's own client: its CA file, or no check when asked.
-        insecure = _prefect_value("PREFECT_API_TLS_INSECURE_SKIP_VERIFY")
-        cert_file = _prefect_value("PREFECT_API_SSL_CERT_FILE")
+        insecure = prefect_value("PREFECT_API_TLS_INSECURE_SKIP_VERIFY")
+        cert_file = prefect_value("PREFECT_API_SSL_CERT_FILE")
         if insecure and insecure.lower() in ("1", "true", "yes", "on"):
             verify = False
         elif cert_file:
@@ -263,10 +245,10 @@ def _credential() -> tuple[str, dict[str, str]]:
     """The credential Prefect's client sends, by name, and its header."""
     import base64
 
-    if auth_string := _prefect_value("PREFECT_API_AUTH_STRING"):
+    if auth_string := prefect_value("PREFECT_API_AUTH_STRING"):
         token = base64.b64encode(auth_string.encode("utf-8")).decode("ascii")
         return "PREFECT_API_AUTH_STRING", {"Authorization": f"Basic {token}"}
-    if api_key := _prefect_value("PREFECT_API_KEY"):
+    if api_key := prefect_value("PREFECT_API_KEY"):
         return "PREFECT_API_KEY", {"Authorization": f"Bearer {api_key}"}
     return "", {}
 
@@ -274,7 +256,7 @@ def _credential() -> tuple[str, dict[str, str]]:
 def _check_api(timeout: float) -> list[CheckResult]:
     name, auth = "Prefect API", "Prefect API credential"
     try:
-        url = _prefect_value("PREFECT_API_URL")
+        url = prefect_value("PREFECT_API_URL")
     except Exception as exc:  # Prefect failed to load: its own row says why
         return [_skip(name, f"Prefect's settings could not be read ({_describe(exc)})")]
     if not url:
