@@ -150,6 +150,27 @@ def test_a_run_after_use_is_recorded_whole_on_the_harness(
     assert [task.state for task in record.tasks] == ["COMPLETED"]
 
 
+def test_use_switches_the_client_inside_a_running_event_loop(
+    prefect_server: PrefectServer, prefect_test_harness: HarnessHandle
+) -> None:
+    """`server.use()` in async code: an event inside still reaches that server."""
+    import asyncio
+
+    from prefect.events import emit_event
+
+    resource = {"prefect.resource.id": f"ff-test.async.{uuid.uuid4()}"}
+
+    async def inside() -> None:
+        with prefect_server.use():
+            emit_event("ff-test.inside", resource=resource)
+
+    emit_event("ff-test.before", resource=resource)  # the client's worker starts on the harness
+    asyncio.run(inside())
+    assert _event_names(prefect_server.api_url, resource["prefect.resource.id"]) == {
+        "ff-test.inside"
+    }
+
+
 def test_use_starts_no_api_of_its_own_when_none_is_set(
     prefect_server: PrefectServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

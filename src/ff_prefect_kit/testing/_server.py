@@ -7,6 +7,8 @@ stops the process itself; nothing of Prefect's own server machinery is patched.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -26,6 +28,7 @@ from ff_prefect_kit.testing._recorder import install_prompt_recorder
 __all__ = ["HarnessServer", "HarnessStartError", "create_app"]
 
 _log = logging.getLogger("ff_prefect_kit.testing.server")
+_DRAIN_TIMEOUT = 10.0
 
 # uvicorn exits with 3 when its port was taken between choosing and binding it.
 _PORT_TAKEN = 3
@@ -60,20 +63,44 @@ def _free_port() -> int:
         return port
 
 
-def drain_client_workers() -> None:
+def drain_client_workers(timeout: float = _DRAIN_TIMEOUT) -> None:
     """Send this process's queued logs and events, then stop the workers that send them.
 
-    Prefect's client keeps one events worker and one log worker per process, bound to
+    Prefect's client keeps its events worker and log worker once per process, bound to
     the API URL they started with. Draining them when a test switches servers, or before
     a server stops, keeps one server's events from going to another, or to none.
-    """
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
 
-    # `drain_all` drains the workers that exist: asking for `instance()` would start one,
-    # and with no API URL set, an ephemeral API server for it.
-    for worker in (APILogWorker, EventsWorker):
-        worker.drain_all()
+    Prefect keeps all its client's queue services in one registry, so this stops every
+    one of them (each starts again when next used): call it between runs, not while a
+    flow runs. It never raises and takes at most about `timeout` seconds: what a stopped
+    server cannot take is logged and dropped.
+    """
+
+    def drain() -> None:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        # `drain_all` drains the workers that exist: asking for `instance()` would start
+        # one, and with no API URL set, an ephemeral API server for it.
+        for worker in (APILogWorker, EventsWorker):
+            done = worker.drain_all(timeout=timeout)
+            if isinstance(done, tuple) and done[1]:
+                _log.warning("Prefect's client did not send everything within %g s", timeout)
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no event loop here: `drain_all` waits itself
+        runner = None
+    else:  # in a running loop `drain_all` returns a coroutine: wait in a thread of its own
+        runner = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ff-drain")
+    try:
+        if runner is None:
+            drain()
+        else:
+            with runner:
+                runner.submit(drain).result()
+    except Exception:
+        _log.warning("could not drain Prefect's client workers", exc_info=True)
 
 
 class HarnessServer:
