@@ -102,21 +102,33 @@ def env_name(field: str) -> str:
 
 
 def diverging_duckdb_paths(
-    duckdb_path: str | os.PathLike[str] | None, project: Path
+    loaders: str | os.PathLike[str] | None,
+    dbt: str | os.PathLike[str] | None,
+    project: Path,
+    cwd: Path | None = None,
 ) -> tuple[Path, Path] | None:
-    """The two files a relative `FF_DUCKDB_PATH` names; `None` when it names one.
+    """The two files a relative `FF_DUCKDB_PATH` makes of one; `None` when it is one.
 
-    The mart loaders open the path from this process's working directory, while dbt runs
-    in the project directory, where a profile reading `FF_DUCKDB_PATH` opens it.
+    The mart loaders open their path from the working directory, while dbt runs in the
+    project directory, where a profile reading `FF_DUCKDB_PATH` opens it.
+
+    Args:
+        loaders: `FF_DUCKDB_PATH` as the kit's settings read it.
+        dbt: `FF_DUCKDB_PATH` as dbt's environment has it.
+        project: The dbt project directory.
+        cwd: The loaders' working directory; default this process's.
 
     Returns:
-        The loaders' file and dbt's file, both absolute; `None` for an absolute or unset
-        path, or when the working directory is the project directory.
+        The loaders' file and dbt's, both absolute, when they differ and one of the two
+        paths is relative; `None` when either is unset, both are absolute (a choice made
+        on purpose), or both name one file.
     """
-    if duckdb_path is None or Path(duckdb_path).is_absolute():
+    if loaders is None or dbt is None:
         return None
-    here = (Path.cwd() / duckdb_path).resolve()
-    there = (project / duckdb_path).resolve()
+    if Path(loaders).is_absolute() and Path(dbt).is_absolute():
+        return None
+    here = ((cwd or Path.cwd()) / loaders).resolve()
+    there = (project / dbt).resolve()
     return None if here == there else (here, there)
 
 

@@ -47,6 +47,17 @@ def test_dead_prefect_api_is_a_one_line_error(
     assert not (tmp_path / "dbt_project").exists()
 
 
+def test_dead_api_error_hides_the_urls_password(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A dead PREFECT_API_URL with user:password in it is named without them."""
+    monkeypatch.setenv("PREFECT_API_URL", "http://ops:canary-pass-0123@127.0.0.1:9/api")
+    assert main(["demo", "--workdir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "PREFECT_API_URL=http://127.0.0.1:9/api is not reachable" in err
+    assert "canary-pass" not in err
+
+
 def test_dead_api_from_prefects_own_settings_is_checked_too(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

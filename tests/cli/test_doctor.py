@@ -524,7 +524,7 @@ def test_relative_duckdb_path_away_from_the_dbt_project_is_a_warning(
     result = check("DuckDB path")
     assert (result.status, result.blocking) == (Status.WARN, False)
     assert f"the mart loaders open {isolated / 'ff.duckdb'}" in result.detail
-    assert f"dbt (run in {dbt_project}) opens {dbt_project / 'ff.duckdb'}" in result.detail
+    assert f"(dbt runs in {dbt_project}) opens {dbt_project / 'ff.duckdb'}" in result.detail
     assert result.fix.endswith(f"e.g. FF_DUCKDB_PATH={isolated / 'ff.duckdb'}")
 
 

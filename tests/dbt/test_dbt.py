@@ -202,14 +202,19 @@ def test_missing_just_is_a_clear_error(project: Project, tmp_path: Path) -> None
         project.run("dim_scoring_rule", command=["just", "dbt-run"], env={"PATH": str(tmp_path)})
 
 
-def _fails_before_dbt(project: Project, tmp_path: Path, duckdb_path: str) -> None:
-    """A run that stops before dbt starts (no `just` on PATH): the checks before it ran."""
-    with pytest.raises(DbtRunError):
-        project.run(
-            "dim_scoring_rule",
-            command=["just", "dbt-run"],
-            env={"PATH": str(tmp_path), "FF_DUCKDB_PATH": duckdb_path},
+def _warnings_before_dbt(
+    project: Project, tmp_path: Path, caplog: pytest.LogCaptureFixture, **options: Any
+) -> list[str]:
+    """The FF_DUCKDB_PATH warnings of a run that stops before dbt starts (no `just`)."""
+    options["env"] = {"PATH": str(tmp_path), **options.get("env", {})}
+    with (
+        caplog.at_level("WARNING", logger="ff_prefect_kit.dbt"),
+        pytest.raises(DbtRunError, match="`just` was not found"),
+    ):
+        run_dbt_models.fn(
+            "dim_scoring_rule", project_dir=project.directory, command=["just"], **options
         )
+    return [r.getMessage() for r in caplog.records if "FF_DUCKDB_PATH" in r.getMessage()]
 
 
 def test_relative_duckdb_path_away_from_the_project_is_warned(
@@ -220,11 +225,10 @@ def test_relative_duckdb_path_away_from_the_project_is_warned(
 ) -> None:
     """A relative FF_DUCKDB_PATH read outside the project dir warns, naming both files."""
     monkeypatch.chdir(tmp_path)
-    with caplog.at_level("WARNING", logger="ff_prefect_kit.dbt"):
-        _fails_before_dbt(project, tmp_path, "marts/ff.duckdb")
-    [warning] = [r.getMessage() for r in caplog.records if "FF_DUCKDB_PATH" in r.getMessage()]
-    assert str(project.directory / "marts" / "ff.duckdb") in warning
-    assert str(tmp_path / "marts" / "ff.duckdb") in warning
+    monkeypatch.setenv("FF_DUCKDB_PATH", "marts/ff.duckdb")
+    [warning] = _warnings_before_dbt(project, tmp_path, caplog)
+    assert f"builds {project.directory / 'marts' / 'ff.duckdb'}" in warning
+    assert f"mart loaders read {tmp_path / 'marts' / 'ff.duckdb'}" in warning
 
 
 def test_relative_duckdb_path_in_the_project_dir_is_not_warned(
@@ -235,9 +239,23 @@ def test_relative_duckdb_path_in_the_project_dir_is_not_warned(
 ) -> None:
     """Run from the project directory, a relative FF_DUCKDB_PATH is one file: no warning."""
     monkeypatch.chdir(project.directory)
-    with caplog.at_level("WARNING", logger="ff_prefect_kit.dbt"):
-        _fails_before_dbt(project, tmp_path, "ff.duckdb")
-    assert not [r for r in caplog.records if "FF_DUCKDB_PATH" in r.getMessage()]
+    monkeypatch.setenv("FF_DUCKDB_PATH", "ff.duckdb")
+    assert _warnings_before_dbt(project, tmp_path, caplog) == []
+
+
+def test_a_duckdb_path_dbt_is_not_given_is_not_warned(
+    project: Project,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A relative path only in the kit's settings never reaches dbt: nothing to compare."""
+    from ff_prefect_kit import KitSettings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FF_DUCKDB_PATH", raising=False)
+    settings = KitSettings(duckdb_path="marts/ff.duckdb")
+    assert _warnings_before_dbt(project, tmp_path, caplog, settings=settings) == []
 
 
 def test_missing_project_is_a_clear_error(tmp_path: Path) -> None:

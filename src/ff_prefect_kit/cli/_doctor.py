@@ -25,7 +25,6 @@ from __future__ import annotations
 import enum
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ff_prefect_kit.cli._api import prefect_value
+from ff_prefect_kit.cli._api import api_client, prefect_value, shown_url
 from ff_prefect_kit.cli._output import console, run_command
 
 if TYPE_CHECKING:
@@ -48,7 +47,6 @@ __all__ = ["CheckResult", "Status", "doctor", "exit_code", "render", "run_checks
 
 _TIMEOUT = 5.0
 _JUSTFILES = ("justfile", "Justfile", ".justfile")
-_USERINFO = re.compile(r"(^|//)[^/@\s]*@")
 _LOCKED = ("Could not set lock on file", "Conflicting lock is held")
 _JUST_HINT = (
     "install it with `uv sync` (the kit's dev group has rust-just) or `pip install rust-just`"
@@ -109,13 +107,6 @@ def _describe(exc: BaseException) -> str:
     from ff_prefect_kit._secrets import redact
 
     return " ".join(redact(describe(exc)).split())
-
-
-def _shown_url(url: str) -> str:
-    """`url` as it may be printed: no user:password, no query string, no known secret."""
-    from ff_prefect_kit._secrets import redact
-
-    return redact(_USERINFO.sub(r"\1", url.split("?", 1)[0]))
 
 
 # --- versions -------------------------------------------------------------------------
@@ -224,23 +215,6 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
-def _client(url: str, timeout: float) -> Any:
-    import ssl
-
-    import httpx
-
-    verify: bool | ssl.SSLContext = True
-    if url.startswith("https:"):
-        # The same trust as Prefect's own client: its CA file, or no check when asked.
-        insecure = prefect_value("PREFECT_API_TLS_INSECURE_SKIP_VERIFY")
-        cert_file = prefect_value("PREFECT_API_SSL_CERT_FILE")
-        if insecure and insecure.lower() in ("1", "true", "yes", "on"):
-            verify = False
-        elif cert_file:
-            verify = ssl.create_default_context(cafile=cert_file)
-    return httpx.Client(timeout=timeout, verify=verify)
-
-
 def _credential() -> tuple[str, dict[str, str]]:
     """The credential Prefect's client sends, by name, and its header."""
     import base64
@@ -264,7 +238,7 @@ def _check_api(timeout: float) -> list[CheckResult]:
             _ok(name, "PREFECT_API_URL is not set: runs use Prefect's local ephemeral API"),
             _skip(auth, "no API to sign in to"),
         ]
-    shown = _shown_url(url)
+    shown = shown_url(url)
     if problem := _url_problem(url):
         return [
             _fail(
@@ -279,7 +253,7 @@ def _check_api(timeout: float) -> list[CheckResult]:
     import httpx
 
     base = url.rstrip("/")
-    with _client(url, timeout) as client:
+    with api_client(url, timeout) as client:
         try:
             health = client.get(f"{base}/health")
         except httpx.HTTPError as exc:
@@ -610,7 +584,8 @@ def _check_relative_duckdb(settings: KitSettings | None, project: Path) -> list[
 
     if settings is None:
         return []
-    paths = diverging_duckdb_paths(settings.duckdb_path, project)
+    # dbt is taken to see the same setting, as a `just` recipe loading .env does.
+    paths = diverging_duckdb_paths(settings.duckdb_path, settings.duckdb_path, project)
     if paths is None:
         return []
     here, there = paths
@@ -618,7 +593,7 @@ def _check_relative_duckdb(settings: KitSettings | None, project: Path) -> list[
         _warn(
             "DuckDB path",
             f"FF_DUCKDB_PATH={settings.duckdb_path} is relative: the mart loaders open {here}, "
-            f"dbt (run in {project}) opens {there}",
+            f"a dbt profile reading it (dbt runs in {project}) opens {there}",
             f"set FF_DUCKDB_PATH to an absolute path, e.g. FF_DUCKDB_PATH={here}",
         )
     ]

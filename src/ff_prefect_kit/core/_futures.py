@@ -79,13 +79,15 @@ class TrackingTaskRunner(TaskRunner[PrefectFuture[Any]]):
     def __repr__(self) -> str:
         return f"TrackingTaskRunner({self.inner!r})"
 
-    def __getattr__(self, name: str) -> Any:
-        # What this runner does not define is the inner runner's, so code that reads the
-        # flow's task runner finds the one it configured: prefect-dask's
-        # `get_dask_client()` reads `client_kwargs` and `_client` from it.
-        if name.startswith("__") or name == "inner":  # unpickling, before `inner` is set
-            raise AttributeError(name)
-        return getattr(self.inner, name)
+    if not TYPE_CHECKING:  # to the type checker a misspelt attribute stays an error
+
+        def __getattr__(self, name: str) -> Any:
+            # What this runner does not define is the inner runner's, so code that reads
+            # the flow's task runner finds the one it configured: prefect-dask's
+            # `get_dask_client()` reads `client_kwargs` and `_client` from it.
+            if name.startswith("__") or name == "inner":  # unpickling, before `inner` is set
+                raise AttributeError(name)
+            return getattr(self.inner, name)
 
     def duplicate(self) -> Self:
         return type(self)(self.inner.duplicate())

@@ -203,7 +203,11 @@ def run_dbt_models(
     options.append("--no-use-colors")
 
     database = (env or {}).get("FF_DUCKDB_PATH") or settings.duckdb_path
-    _warn_if_two_databases(database, project)
+    _warn_if_two_databases(
+        settings.duckdb_path,
+        (env or {}).get("FF_DUCKDB_PATH") or os.environ.get("FF_DUCKDB_PATH"),
+        project,
+    )
     started = time.perf_counter()
     if command is None:
         argv, success, detail, raw = _invoke_in_process([dbt_command, *options], project, env)
@@ -228,19 +232,39 @@ def run_dbt_models(
 _dbt_logger = logging.getLogger("ff_prefect_kit.dbt")
 
 
-def _warn_if_two_databases(database: str | os.PathLike[str] | None, project: Path) -> None:
-    """Say so when a relative FF_DUCKDB_PATH makes dbt build a file the flow does not read."""
-    paths = diverging_duckdb_paths(database, project)
-    if paths is not None:
-        here, there = paths
-        _dbt_logger.warning(
-            "FF_DUCKDB_PATH=%s is relative: dbt, run in %s, builds %s, while this process's "
-            "mart loaders read %s; set FF_DUCKDB_PATH to an absolute path",
-            database,
-            project,
-            there,
-            here,
-        )
+_warned_pairs: set[tuple[Path, Path]] = set()
+
+
+def _warn_if_two_databases(
+    loaders: str | os.PathLike[str] | None, dbt: str | None, project: Path
+) -> None:
+    """Say once when a relative FF_DUCKDB_PATH makes dbt build a file the flow does not read.
+
+    Args:
+        loaders: The path the kit's settings give the mart loaders.
+        dbt: The path in dbt's environment (the call's `env`, else this process's).
+        project: The dbt project directory, where dbt runs.
+    """
+    # An in-process dbt run in another thread has the working directory in the project:
+    # the check waits for a moment when it is this process's own.
+    if not _IN_PROCESS_LOCK.acquire(blocking=False):
+        return
+    try:
+        cwd = Path.cwd()
+    finally:
+        _IN_PROCESS_LOCK.release()
+    paths = diverging_duckdb_paths(loaders, dbt, project, cwd)
+    if paths is None or paths in _warned_pairs:
+        return
+    _warned_pairs.add(paths)
+    here, there = paths
+    _dbt_logger.warning(
+        "FF_DUCKDB_PATH names two files: dbt, run in %s, builds %s, while this process's "
+        "mart loaders read %s; set FF_DUCKDB_PATH to an absolute path",
+        project,
+        there,
+        here,
+    )
 
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING}
