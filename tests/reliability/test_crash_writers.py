@@ -26,6 +26,9 @@ from ff_prefect_kit.testing import HarnessHandle, build_synthetic_marts
 from ff_prefect_kit.testing._database import PARTIAL_STALE_AFTER, keep_database
 
 KILLS = 20
+MORE_KILLS = 200
+"""The bound on kills for a test that also needs one kill to land mid-write: a kill lands
+there by chance (a fifth of the writer's time), so such a test goes on past KILLS until one has."""
 
 # Runs in a subprocess: imports once, then forks a writer KILLS times and SIGKILLs each
 # at a random moment, waiting for the test's "next" between kills (it checks the output).
@@ -52,14 +55,22 @@ FORKS = textwrap.dedent(
 
 
 def _kills(
-    setup: str, write_forever: str, *args: str, seed: int, longest: float = 0.8
+    setup: str,
+    write_forever: str,
+    *args: str,
+    seed: int,
+    longest: float = 0.8,
+    kills: int = KILLS,
 ) -> Iterator[int]:
-    """Kill a writer KILLS times at random moments; yield after each kill, for a check."""
+    """Kill a writer `kills` times at random moments; yield after each kill, for a check.
+
+    Leaving the loop early ends the killer too.
+    """
     script = FORKS.replace("SETUP", setup).replace(
         "WRITE_FOREVER", textwrap.indent(write_forever, " " * 12).strip()
     )
     with subprocess.Popen(
-        [sys.executable, "-c", script, str(seed), str(KILLS), str(longest), *args],
+        [sys.executable, "-c", script, str(seed), str(kills), str(longest), *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -67,7 +78,7 @@ def _kills(
     ) as killer:
         assert killer.stdin is not None
         assert killer.stdout is not None
-        for n in range(KILLS):
+        for n in range(kills):
             assert killer.stdout.readline().strip() == "killed"
             yield n
             killer.stdin.write("next\n")
@@ -99,7 +110,7 @@ def _mart_rows(path: Path) -> int:
 
 
 def test_the_generator_killed_anywhere_leaves_a_whole_database(tmp_path: Path) -> None:
-    """20 kills of the synthetic-mart writer: the file always opens whole; the next build tidies."""
+    """20+ kills of the synthetic-mart writer: the file always opens whole; a rebuild tidies."""
     target = tmp_path / "marts.duckdb"
     sizes = {
         _mart_rows(build_synthetic_marts(tmp_path / f"{p}.duckdb", seasons=2, players=p))
@@ -107,9 +118,11 @@ def test_the_generator_killed_anywhere_leaves_a_whole_database(tmp_path: Path) -
     }
     build_synthetic_marts(target, seasons=2, players=120)
     killed_mid_write = 0
-    for _ in _kills(GENERATE_SETUP, GENERATE_FOREVER, str(target), seed=11):
+    for n in _kills(GENERATE_SETUP, GENERATE_FOREVER, str(target), seed=11, kills=MORE_KILLS):
         assert _mart_rows(target) in sizes
         killed_mid_write += any(tmp_path.glob(".marts.duckdb.partial*"))
+        if n + 1 >= KILLS and killed_mid_write:
+            break
     assert killed_mid_write, "no kill landed mid-write: the test did not test that case"
     build_synthetic_marts(target, seasons=2, players=200)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -144,7 +157,7 @@ def _sqlite_rows(path: Path) -> int:
 def test_the_kept_database_killed_mid_copy_stays_whole_and_partials_are_swept(
     tmp_path: Path,
 ) -> None:
-    """20 kills while keeping the test database: the copy is whole or absent; old partials go."""
+    """20+ kills while keeping the test database: the copy is whole or absent; old partials go."""
     source = tmp_path / "prefect.db"
     with contextlib.closing(sqlite3.connect(source)) as db:
         db.execute("create table runs (id integer primary key, body text)")
@@ -153,13 +166,16 @@ def test_the_kept_database_killed_mid_copy_stays_whole_and_partials_are_swept(
     cache = tmp_path / "cache"
     template = cache / "prefect-3.0.0-abcdef012345.db"
     killed_mid_copy = 0
-    for _ in _kills(KEEP_SETUP, KEEP_FOREVER, str(source), str(template), seed=12):
+    kills = _kills(KEEP_SETUP, KEEP_FOREVER, str(source), str(template), seed=12, kills=MORE_KILLS)
+    for n in kills:
         if template.exists():
             assert _sqlite_rows(template) == 50_000
         partials = list(cache.glob(".prefect-*.db.*"))
         killed_mid_copy += bool(partials)
         for partial in partials:
             _age(partial, PARTIAL_STALE_AFTER + 60)
+        if n + 1 >= KILLS and killed_mid_copy:
+            break
     assert killed_mid_copy, "no kill landed mid-copy: the test did not test that case"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
