@@ -23,6 +23,22 @@ from __future__ import annotations
 
 from typing import Any
 
+# Texts that several errors share, defined once.
+
+DUCKDB_LOCK_TEXTS = ("Could not set lock on file", "Conflicting lock is held")
+"""What DuckDB says when another process holds a database file's write lock."""
+
+JUST_HINT = (
+    "install it with `uv sync` (the kit's dev group has rust-just) or `pip install rust-just`"
+)
+"""How to get `just` when a justfile recipe needs it."""
+
+DBT_EXTRA_HINT = (
+    "dbt is not installed: install the kit's dbt extra, "
+    "`pip install 'ff_prefect_kit[dbt]'` (or `uv add 'ff_prefect_kit[dbt]'`)"
+)
+"""How to get dbt when a dbt run needs it."""
+
 
 class KitError(Exception):
     """Base class of every error raised by ff_prefect_kit.

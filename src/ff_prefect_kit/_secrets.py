@@ -17,12 +17,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-__all__ = ["REDACTED", "known_secrets", "redact"]
+__all__ = ["REDACTED", "WEBHOOK_URL_PATTERN", "known_secrets", "redact"]
 
 REDACTED = "<redacted>"
 
-_TOKEN_IN_URL = re.compile(r"(/webhooks/\d+/)[A-Za-z0-9_\-]+")
-_TOKEN = re.compile(r"/webhooks/\d+/([A-Za-z0-9_\-]+)")
+_TOKEN_CHARS = r"[A-Za-z0-9_\-]"
+WEBHOOK_URL_PATTERN = (
+    r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com"
+    rf"/api(?:/v\d+)?/webhooks/\d{{5,25}}/{_TOKEN_CHARS}{{1,200}}"
+)
+"""A Discord webhook URL (without a query): `https://discord.com/api/webhooks/<id>/<token>`."""
+
+# A webhook's token wherever it stands, in a full URL or a bare path.
+_TOKEN = re.compile(rf"(/webhooks/\d+/)({_TOKEN_CHARS}+)")
 _VARIABLES = ("DISCORD_WEBHOOK_URL", "PREFECT_API_KEY", "PREFECT_API_AUTH_STRING")
 # Shorter values are not hidden: replacing every "abc" in a message would garble it.
 _SHORTEST = 8
@@ -55,7 +62,7 @@ def _cache_key() -> tuple[Any, ...]:
 def _forms(secret: str) -> set[str]:
     forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
     if match := _TOKEN.search(secret):
-        token = match.group(1)
+        token = match.group(2)
         forms |= {token, quote(token, safe="")}
     return {form for form in forms if len(form) >= _SHORTEST}
 
@@ -95,7 +102,7 @@ def known_secrets() -> tuple[str, ...]:
 
 def redact(text: str) -> str:
     """`text` with every webhook token and every known secret replaced by `<redacted>`."""
-    text = _TOKEN_IN_URL.sub(rf"\g<1>{REDACTED}", text)
+    text = _TOKEN.sub(rf"\g<1>{REDACTED}", text)
     for secret in known_secrets():
         if secret in text:
             text = text.replace(secret, REDACTED)

@@ -11,7 +11,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ff_prefect_kit._errors import ConfigError
 
-__all__ = ["KitSettings"]
+__all__ = ["AUTOMATION_BLOCK_NAME", "DEFAULT_BLOCK_NAME", "KitSettings"]
+
+DEFAULT_BLOCK_NAME = "ff-analytics-alerts"
+"""The name the kit's setup saves the Discord block under, and flows load it by."""
+
+AUTOMATION_BLOCK_NAME = "ff-analytics-automation-alerts"
+"""The name of the webhook block `automations install` saves from DISCORD_WEBHOOK_URL."""
 
 _WHERE = "set it in the environment or in a .env file in the working directory (see .env.example)"
 

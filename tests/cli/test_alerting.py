@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ff_prefect_kit.alerts import DEFAULT_BLOCK_NAME, DiscordAlerts, Severity
+from ff_prefect_kit.alerts import DiscordAlerts, Severity
 from ff_prefect_kit.cli import main
-from ff_prefect_kit.cli._alerting import _DEFAULT_BLOCK
 from ff_prefect_kit.testing import DiscordWebhookMock, mock_discord_webhook
 
 OTHER_WEBHOOK = "https://discord.com/api/webhooks/123456789012345678/an-other-secret-token"
@@ -24,11 +23,6 @@ def _no_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def _block_name() -> str:
     return f"alerts-{uuid.uuid4().hex[:8]}"
-
-
-def test_the_default_block_name_is_the_one_flows_load() -> None:
-    """`blocks register` saves under the name the kit's flows load by default."""
-    assert _DEFAULT_BLOCK == DEFAULT_BLOCK_NAME
 
 
 def test_without_a_webhook_the_test_alert_is_printed(

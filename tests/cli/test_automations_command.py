@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ff_prefect_kit.alerts._automations import AUTOMATION_BLOCK_NAME
 from ff_prefect_kit.cli import main
-from ff_prefect_kit.cli._automations import _WEBHOOK_BLOCK
 
 
 @pytest.fixture(autouse=True)
@@ -20,11 +18,6 @@ def _no_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("FF_ENV_FILE", "/dev/null")
     monkeypatch.delenv("DISCORD_WEBHOOK_URL", raising=False)
     monkeypatch.chdir(tmp_path)
-
-
-def test_the_block_name_is_the_library_one() -> None:
-    """The command saves the webhook block under the name the library documents."""
-    assert _WEBHOOK_BLOCK == AUTOMATION_BLOCK_NAME
 
 
 def test_an_unreachable_api_is_one_line_naming_it(

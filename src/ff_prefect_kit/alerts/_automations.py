@@ -24,6 +24,7 @@ from uuid import UUID
 from pydantic import SecretStr
 
 from ff_prefect_kit._errors import ConfigError, InvalidOptionError
+from ff_prefect_kit._settings import AUTOMATION_BLOCK_NAME
 from ff_prefect_kit.alerts._model import Severity
 from ff_prefect_kit.alerts._redaction import validate_webhook_url
 
@@ -53,8 +54,6 @@ that no process of the kit reported.
 """
 AUTOMATION_PREFIX = "ff-prefect-kit: "
 """Every automation the kit installs is named with this prefix."""
-AUTOMATION_BLOCK_NAME = "ff-analytics-automation-alerts"
-"""The name of the webhook block `automations install` saves from DISCORD_WEBHOOK_URL."""
 DEFAULT_RUNNING_LIMIT = timedelta(hours=3)
 DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=90)
 DEFAULT_CRASH_GRACE = timedelta(seconds=60)

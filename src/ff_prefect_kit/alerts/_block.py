@@ -9,13 +9,11 @@ from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from ff_prefect_kit._internals import async_dispatch, notification_raise_requested
 from ff_prefect_kit._internals import register_block_type as _register_block_type
+from ff_prefect_kit._settings import DEFAULT_BLOCK_NAME
 from ff_prefect_kit.alerts._client import DiscordClient
 from ff_prefect_kit.alerts._redaction import validate_webhook_url
 
 __all__ = ["DEFAULT_BLOCK_NAME", "DiscordAlerts", "register_blocks"]
-
-DEFAULT_BLOCK_NAME = "ff-analytics-alerts"
-"""The name the kit's setup saves the Discord block under, and flows load it by."""
 
 
 class DiscordAlerts(NotificationBlock):

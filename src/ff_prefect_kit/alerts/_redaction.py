@@ -9,7 +9,7 @@ import threading
 from pydantic import SecretStr
 
 from ff_prefect_kit._errors import ConfigError
-from ff_prefect_kit._secrets import redact
+from ff_prefect_kit._secrets import WEBHOOK_URL_PATTERN, redact
 
 __all__ = [
     "WEBHOOK_URL_PATTERN",
@@ -17,12 +17,6 @@ __all__ = [
     "redact",
     "validate_webhook_url",
 ]
-
-WEBHOOK_URL_PATTERN = (
-    r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com"
-    r"/api(?:/v\d+)?/webhooks/\d{5,25}/[A-Za-z0-9_\-]{1,200}"
-)
-"""A Discord webhook URL (without a query): `https://discord.com/api/webhooks/<id>/<token>`."""
 
 _WEBHOOK_URL = re.compile(rf"^{WEBHOOK_URL_PATTERN}/?$")
 

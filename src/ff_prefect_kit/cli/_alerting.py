@@ -8,12 +8,11 @@ from typing import Annotated
 
 import typer
 
+from ff_prefect_kit._settings import DEFAULT_BLOCK_NAME
 from ff_prefect_kit.cli._api import reachable_api
 from ff_prefect_kit.cli._output import console, run_command
 
 __all__ = ["alert_test", "register"]
-
-_DEFAULT_BLOCK = "ff-analytics-alerts"  # alerts._block.DEFAULT_BLOCK_NAME, checked by a test
 
 
 class SeverityChoice(enum.StrEnum):
@@ -28,7 +27,7 @@ class SeverityChoice(enum.StrEnum):
 
 def register(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option(help="The block's name.")] = _DEFAULT_BLOCK,
+    name: Annotated[str, typer.Option(help="The block's name.")] = DEFAULT_BLOCK_NAME,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace a block of that name that differs.")
     ] = False,

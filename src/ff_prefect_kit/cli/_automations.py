@@ -6,13 +6,11 @@ from typing import Annotated, Any
 
 import typer
 
+from ff_prefect_kit._settings import AUTOMATION_BLOCK_NAME
 from ff_prefect_kit.cli._output import console, run_command
 
 __all__ = ["install"]
 
-# alerts._automations.AUTOMATION_BLOCK_NAME, checked by a test: importing it here would
-# import Prefect (through the alerts package) for `--help`.
-_WEBHOOK_BLOCK = "ff-analytics-automation-alerts"
 _WEBHOOK_SLUG = "custom-webhook"
 
 
@@ -89,8 +87,8 @@ def install(
         target: Any
         if url is not None:
             target = automation_webhook_block(url, username=KitSettings().alert_username)
-            target.save(_WEBHOOK_BLOCK, overwrite=True)
-            reference = f"{_WEBHOOK_SLUG}/{_WEBHOOK_BLOCK}"
+            target.save(AUTOMATION_BLOCK_NAME, overwrite=True)
+            reference = f"{_WEBHOOK_SLUG}/{AUTOMATION_BLOCK_NAME}"
         else:
             reference = str(block) if "/" in str(block) else f"{_WEBHOOK_SLUG}/{block}"
             try:

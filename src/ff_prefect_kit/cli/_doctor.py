@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ff_prefect_kit._errors import DUCKDB_LOCK_TEXTS, JUST_HINT
 from ff_prefect_kit.cli._api import api_client, prefect_value, shown_url
 from ff_prefect_kit.cli._output import console, run_command
 
@@ -47,10 +48,6 @@ __all__ = ["CheckResult", "Status", "doctor", "exit_code", "render", "run_checks
 
 _TIMEOUT = 5.0
 _JUSTFILES = ("justfile", "Justfile", ".justfile")
-_LOCKED = ("Could not set lock on file", "Conflicting lock is held")
-_JUST_HINT = (
-    "install it with `uv sync` (the kit's dev group has rust-just) or `pip install rust-just`"
-)
 
 
 class Status(enum.Enum):
@@ -430,7 +427,7 @@ def _open_duckdb(name: str, path: Path) -> CheckResult:
             row = connection.execute("select count(*) from information_schema.tables").fetchone()
     except Exception as exc:
         text = _describe(exc)
-        if any(marker in text for marker in _LOCKED):
+        if any(marker in text for marker in DUCKDB_LOCK_TEXTS):
             return _warn(
                 name,
                 f"{path} is locked by another process",
@@ -619,8 +616,8 @@ def _check_just() -> CheckResult:
     if found is not None:
         return _ok(name, found)
     if justfile is not None:
-        return _fail(name, f"not found on PATH, and ./{justfile} needs it", _JUST_HINT)
-    return _warn(name, "not found on PATH (needed only to run justfile recipes)", _JUST_HINT)
+        return _fail(name, f"not found on PATH, and ./{justfile} needs it", JUST_HINT)
+    return _warn(name, "not found on PATH (needed only to run justfile recipes)", JUST_HINT)
 
 
 # --- the report -----------------------------------------------------------------------

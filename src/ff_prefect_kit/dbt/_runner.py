@@ -36,7 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from ff_prefect_kit._context import environment, in_run
-from ff_prefect_kit._errors import DbtRunError, MartLockedError
+from ff_prefect_kit._errors import (
+    DBT_EXTRA_HINT,
+    DUCKDB_LOCK_TEXTS,
+    JUST_HINT,
+    DbtRunError,
+    MartLockedError,
+)
 from ff_prefect_kit._internals import (
     close_dbt_duckdb_connections,
     close_dbt_file_logs,
@@ -48,18 +54,8 @@ from ff_prefect_kit.dbt._nodes import report_nodes as _record_nodes
 
 __all__ = ["DbtNodeResult", "DbtRunResult", "run_dbt_models"]
 
-EXTRA_HINT = (
-    "dbt is not installed: install the kit's dbt extra, "
-    "`pip install 'ff_prefect_kit[dbt]'` (or `uv add 'ff_prefect_kit[dbt]'`)"
-)
-JUST_HINT = (
-    "install it with `uv sync` (the kit's dev group has rust-just) or `pip install rust-just`, "
-    "or run dbt in-process by leaving `command` unset"
-)
 _FAILED = frozenset({"error", "fail", "runtime error"})
 _TAIL_LINES = 20
-# What DuckDB says when another process holds the database file.
-_LOCKED = ("Could not set lock on file", "Conflicting lock is held")
 _ARTIFACT_KEY = "dbt-run-results"
 
 # dbt-core keeps global state per process (flags, adapters, the invocation context):
@@ -312,7 +308,7 @@ def _import_dbt_runner() -> Any:
         try:
             from dbt.cli.main import dbtRunner
         except ImportError as exc:
-            raise DbtRunError(f"{EXTRA_HINT} ({exc})") from exc
+            raise DbtRunError(f"{DBT_EXTRA_HINT} ({exc})") from exc
     return dbtRunner
 
 
@@ -407,9 +403,12 @@ def _which(name: str, environment: Mapping[str, str]) -> str:
     if found is not None:
         return found
     if name == "dbt":
-        raise DbtRunError(f"{EXTRA_HINT}; `dbt` was not found on PATH")
+        raise DbtRunError(f"{DBT_EXTRA_HINT}; `dbt` was not found on PATH")
     if name == "just":
-        raise DbtRunError(f"`just` was not found on PATH: {JUST_HINT}")
+        raise DbtRunError(
+            f"`just` was not found on PATH: {JUST_HINT}, "
+            "or run dbt in-process by leaving `command` unset"
+        )
     raise DbtRunError(
         f"{name!r} was not found on PATH: check the `command` given to run_dbt_models"
     )
@@ -442,7 +441,7 @@ def _check(result: DbtRunResult, success: bool, detail: str, tail: str, project:
     failed = [node for node in result.nodes if node.failed]
     what = " ".join(_shown(result.command))
     said = "\n".join([detail, tail, *(node.message or "" for node in failed)])
-    if not success and any(words in said for words in _LOCKED):
+    if not success and any(words in said for words in DUCKDB_LOCK_TEXTS):
         raise MartLockedError(
             f"{what} could not open its DuckDB database: another process holds the file "
             "(a notebook or another dbt run?). Retried by analytics tasks; close the other "
