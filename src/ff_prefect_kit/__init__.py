@@ -35,10 +35,14 @@ from ff_prefect_kit._exports import publish as _publish
 
 if _TYPE_CHECKING:
     from ff_prefect_kit._settings import KitSettings
+    from ff_prefect_kit._templates import (
+        load_dbt_mart,
+        run_dbt_models,
+        validate_frame,
+        write_parquet,
+    )
     from ff_prefect_kit.alerts import DiscordAlerts, Severity, send_alert
     from ff_prefect_kit.core import analytics_task, monitored_flow
-    from ff_prefect_kit.data import load_dbt_mart, validate_frame, write_parquet
-    from ff_prefect_kit.dbt import run_dbt_models
 
 __all__ = [
     "ApiUnreachableError",
@@ -73,12 +77,12 @@ _LAZY = {
     "KitSettings": "ff_prefect_kit._settings",
     "Severity": "ff_prefect_kit.alerts",
     "analytics_task": "ff_prefect_kit.core",
-    "load_dbt_mart": "ff_prefect_kit.data",
+    "load_dbt_mart": "ff_prefect_kit._templates",
     "monitored_flow": "ff_prefect_kit.core",
-    "run_dbt_models": "ff_prefect_kit.dbt",
+    "run_dbt_models": "ff_prefect_kit._templates",
     "send_alert": "ff_prefect_kit.alerts",
-    "validate_frame": "ff_prefect_kit.data",
-    "write_parquet": "ff_prefect_kit.data",
+    "validate_frame": "ff_prefect_kit._templates",
+    "write_parquet": "ff_prefect_kit._templates",
 }
 _PACKAGES = frozenset({"alerts", "cli", "core", "data", "dbt", "testing"})
 

@@ -23,8 +23,11 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ParamSpec
 
+from ff_prefect_kit._settings import KitSettings
+
 __all__ = [
     "file_asset_key",
+    "mart_asset_key",
     "materializes",
     "passes_on",
     "reads",
@@ -57,6 +60,23 @@ def file_asset_key(path: str | os.PathLike[str]) -> str:
 def table_asset_key(database: str | os.PathLike[str], table: str) -> str:
     """The asset key of a DuckDB table or view: `duckdb://<database path>/<table>`."""
     return f"duckdb://{Path(database).resolve().as_posix()}/{table}"
+
+
+def mart_asset_key(mart_name: str, db_path: str | os.PathLike[str] | None = None) -> str | None:
+    """The asset key of a mart: `duckdb://<database path>/<table>`; `None` if unknown.
+
+    DuckDB's default schema is left out (`main.mrt_x` is `mrt_x`), as dbt's models are
+    keyed by their table name, so that the mart a flow loads and the model dbt builds
+    are one asset.
+    """
+    if db_path is None:
+        db_path = KitSettings().duckdb_path
+        if db_path is None:
+            return None
+    parts = mart_name.split(".")[-2:]
+    if parts[0] == "main":
+        parts = parts[1:]
+    return table_asset_key(db_path, ".".join(parts))
 
 
 def valid_asset_keys(keys: Iterable[str]) -> list[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any
@@ -12,7 +13,7 @@ _TOP = "ff_prefect_kit"
 
 
 def publish(namespace: MutableMapping[str, Any], names: Iterable[str]) -> None:
-    """Set `__module__` of the classes and functions `names` to where users import them.
+    """Set `__module__` of the classes, functions and tasks `names` to where users import them.
 
     A name the top-level package exports is shown as `ff_prefect_kit.<name>`, any other
     under the namespace's own package. Tracebacks and reprs then read
@@ -22,5 +23,8 @@ def publish(namespace: MutableMapping[str, Any], names: Iterable[str]) -> None:
     top = getattr(sys.modules.get(_TOP), "__all__", ())
     for name in names:
         value = namespace[name]
-        if isinstance(value, type) or hasattr(value, "__code__"):
-            value.__module__ = _TOP if name in top else namespace["__name__"]
+        if callable(value):
+            # A builtin or C type refuses the attribute: it keeps its own, and the
+            # public-API test names it.
+            with contextlib.suppress(AttributeError, TypeError):
+                value.__module__ = _TOP if name in top else namespace["__name__"]

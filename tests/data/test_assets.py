@@ -17,8 +17,7 @@ import pytest
 from prefect import flow
 
 from ff_prefect_kit import load_dbt_mart, write_parquet
-from ff_prefect_kit._assets import materializes, reads, valid_asset_keys
-from ff_prefect_kit.data._tasks import mart_asset_key
+from ff_prefect_kit._assets import mart_asset_key, materializes, reads, valid_asset_keys
 
 pytestmark = pytest.mark.usefixtures("prefect_test_harness", "no_retry_delays")
 

@@ -287,7 +287,7 @@ def run_demo(
     )
     try:
         with environment(variables):
-            built = run_dbt_models.fn(
+            built = run_dbt_models(
                 "+mrt_fantasy_actuals_weekly", project_dir=project, vars=synthetic
             )
     except BaseException:

@@ -14,6 +14,7 @@ from ff_prefect_kit.core._instrument import instrument
 from ff_prefect_kit.core._ledger import note_attempt
 from ff_prefect_kit.core._options import check_options
 from ff_prefect_kit.core._retry import ExceptionTypes, RetryPolicy
+from ff_prefect_kit.data._validation import validate_output
 
 if TYPE_CHECKING:
     from prefect import Task
@@ -43,10 +44,6 @@ def _check_output_schema(schema: object) -> None:
 
 def checking_output(fn: Callable[P, R], schema: type[BaseModel]) -> Callable[P, R]:
     """Wrap `fn` so that its return value is validated against `schema`."""
-    # `data` builds its tasks with `analytics_task`; this one use goes the other way,
-    # so it is imported when an output schema is given, not when `core` is.
-    from ff_prefect_kit.data._validation import validate_output
-
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)

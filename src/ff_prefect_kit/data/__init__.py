@@ -1,7 +1,7 @@
-"""The data templates: load a dbt mart, validate it against a Pydantic model, write Parquet.
+"""The data functions: load a dbt mart, validate it against a Pydantic model, write Parquet.
 
-`load_dbt_mart`, `validate_frame` and `write_parquet` are analytics tasks; each one's
-plain function is its `.fn`.
+The template tasks built from them, `ff_prefect_kit.load_dbt_mart`, `validate_frame`
+and `write_parquet`, live at the top of the kit; each one's plain function is its `.fn`.
 """
 
 from ff_prefect_kit._exports import publish as _publish
@@ -12,20 +12,16 @@ from ff_prefect_kit.data._parquet import (
     read_parquet,
     resolve_output_path,
 )
-from ff_prefect_kit.data._tasks import load_dbt_mart, validate_frame, write_parquet
 from ff_prefect_kit.data._validation import validate_records, validation_path
 
 __all__ = [
     "ParquetWriteResult",
     "column_profile",
-    "load_dbt_mart",
     "quote_identifier",
     "read_parquet",
     "resolve_output_path",
-    "validate_frame",
     "validate_records",
     "validation_path",
-    "write_parquet",
 ]
 
 _publish(globals(), __all__)

@@ -49,7 +49,6 @@ from ff_prefect_kit._internals import (
     closing_dbt_python_model_loops,
 )
 from ff_prefect_kit._settings import KitSettings, diverging_duckdb_paths
-from ff_prefect_kit.core._task import analytics_task
 from ff_prefect_kit.dbt._nodes import report_nodes as _record_nodes
 
 __all__ = ["DbtNodeResult", "DbtRunResult", "run_dbt_models"]
@@ -126,7 +125,6 @@ class DbtRunResult:
         ]
 
 
-@analytics_task(name="run-dbt-models")
 def run_dbt_models(
     selector: str,
     *,

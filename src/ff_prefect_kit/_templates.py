@@ -1,7 +1,9 @@
-"""The template tasks: the data functions as analytics tasks.
+"""The four template tasks: the plain functions of `data` and `dbt` as analytics tasks.
 
-Inside a flow, call the task; anywhere else (a notebook, a unit test), call its plain
-function the Prefect way, `load_dbt_mart.fn(...)`, which needs no Prefect API.
+This module sits above `core`, `data` and `dbt`: those packages keep plain functions
+and never import it. Inside a flow, call the task; anywhere else (a notebook, a unit
+test), call its plain function the Prefect way, `load_dbt_mart.fn(...)`, which needs
+no Prefect API.
 
 Inside a task run, loading a mart and writing Parquet are also recorded as Prefect
 assets (`ff_prefect_kit._assets`): the mart a flow loaded becomes the upstream asset
@@ -15,35 +17,18 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ParamSpec
 
-from ff_prefect_kit._assets import file_asset_key, materializes, reads, table_asset_key
-from ff_prefect_kit._settings import KitSettings
+from ff_prefect_kit._assets import file_asset_key, mart_asset_key, materializes, reads
 from ff_prefect_kit.core._task import analytics_task
 from ff_prefect_kit.data import _mart, _parquet, _validation
+from ff_prefect_kit.dbt import _runner
 
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
-__all__ = ["load_dbt_mart", "validate_frame", "write_parquet"]
+__all__ = ["load_dbt_mart", "run_dbt_models", "validate_frame", "write_parquet"]
 
 _P = ParamSpec("_P")
-
-
-def mart_asset_key(mart_name: str, db_path: str | os.PathLike[str] | None = None) -> str | None:
-    """The asset key of a mart: `duckdb://<database path>/<table>`; `None` if unknown.
-
-    DuckDB's default schema is left out (`main.mrt_x` is `mrt_x`), as dbt's models are
-    keyed by their table name, so that the mart a flow loads and the model dbt builds
-    are one asset.
-    """
-    if db_path is None:
-        db_path = KitSettings().duckdb_path
-        if db_path is None:
-            return None
-    parts = mart_name.split(".")[-2:]
-    if parts[0] == "main":
-        parts = parts[1:]
-    return table_asset_key(db_path, ".".join(parts))
 
 
 @functools.wraps(_mart.load_dbt_mart)
@@ -88,3 +73,6 @@ validate_frame = analytics_task(name="validate-frame", retries=0)(_validation.va
 
 write_parquet = analytics_task(name="write-parquet")(_materializing(_parquet.write_parquet))
 """Write a frame or a list of models to Parquet atomically; retried on I/O errors."""
+
+run_dbt_models = analytics_task(name="run-dbt-models")(_runner.run_dbt_models)
+"""Build dbt models and return each node's result; retried while the DuckDB file is locked."""
