@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import re
 from pathlib import Path
 
 import pytest
@@ -114,23 +113,6 @@ def test_public_objects_show_the_package_they_are_imported_from(package: str) ->
 def test_a_kit_error_reads_as_the_package_in_its_repr() -> None:
     """`repr` of a raised error names it under the package."""
     assert repr(type(ff_prefect_kit.ConfigError("x"))) == "<class 'ff_prefect_kit.ConfigError'>"
-
-
-def test_no_module_but_the_internals_names_a_private_library_part() -> None:
-    """Private parts of Prefect, dbt and Pydantic are touched in `_internals.py` alone."""
-    private = re.compile(
-        r"prefect\._(?!_)|_sync=|_raise_on_failure|_instances|_run_uvicorn_command|__pydantic_|"
-        r"_Pydantic|pydantic\._internal|close_all_connections|_python_logger|\b_migrations|"
-        r"services\.task_run_recorder"
-    )
-    offenders = [
-        f"{path.relative_to(SRC)}:{number}"
-        for path in SRC.rglob("*.py")
-        if path.name != "_internals.py"
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if private.search(line) and not line.lstrip().startswith("#")
-    ]
-    assert offenders == []
 
 
 def test_every_private_part_resolves_on_the_installed_releases() -> None:

@@ -1,20 +1,67 @@
-"""The kit's one global switch, the test mode, behind a lock."""
+"""Everything the kit keeps per process, in one object behind one lock, with one reset.
+
+No other module keeps mutable state at module level: each reads and writes its part
+here (`state`), under `state.lock`. `reset_state()` puts it all back as a new process
+has it; `set_testing()` switches the test mode, the one setting.
+"""
 
 from __future__ import annotations
 
 import threading
+import weakref
+from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-__all__ = ["is_testing", "set_testing"]
+__all__ = ["is_testing", "reset_state", "set_testing", "state"]
 
 
-class _Config:
+class _State:
+    """The kit's per-process state. Hold `lock` to read or change any part of it."""
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
+        # dbt-core keeps global state per process (flags, adapters, the invocation
+        # context): one in-process dbt run at a time. Held for a whole build, so it is
+        # not `lock`; a reset never replaces it.
+        self.dbt_lock = threading.Lock()
         self.testing = False
+        # Every live alert throttle (each has `forget_windows()`), so that a reset
+        # quiets them all: a module-level flow keeps its throttle for the life of the
+        # process. Kept across resets: the throttles are still alive.
+        self.throttles: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._clear()
+
+    def _clear(self) -> None:
+        # The known secrets, and what they were read from (see _secrets.known_secrets).
+        self.secrets_key: Any = None
+        self.secrets: tuple[str, ...] = ()
+        # Every alert state file a throttle of this process has used, alive or not.
+        self.throttle_files: set[Path] = set()
+        # (loaders' database, dbt's database) pairs already warned about.
+        self.warned_database_pairs: set[tuple[Path, Path]] = set()
+        # Loggers already looked at for user modules, and how many existed then.
+        self.loggers_seen = 0
+        self.loggers_considered: set[str] = set()
+        # Per flow run, the task runs that failed (core._ledger.FailureLedger).
+        self.ledger: Any = None
 
 
-_CONFIG = _Config()
+state = _State()
+
+
+def reset_state() -> None:
+    """Forget all the kit has kept in this process: as a new process, test mode off.
+
+    Alert windows are forgotten in memory; their shared state files are left alone
+    (`ff_prefect_kit.alerts.reset_throttles()` empties those too).
+    """
+    with state.lock:
+        state.testing = False
+        state._clear()
+        throttles = list(state.throttles)
+    for throttle in throttles:
+        throttle.forget_windows()
 
 
 class _RestoreTesting:
@@ -32,8 +79,8 @@ class _RestoreTesting:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        with _CONFIG.lock:
-            _CONFIG.testing = self._before
+        with state.lock:
+            state.testing = self._before
 
 
 def set_testing(testing: bool) -> _RestoreTesting:
@@ -52,12 +99,12 @@ def set_testing(testing: bool) -> _RestoreTesting:
     Returns:
         A context manager that restores the previous mode on exit.
     """
-    with _CONFIG.lock:
-        before = _CONFIG.testing
-        _CONFIG.testing = bool(testing)
+    with state.lock:
+        before = state.testing
+        state.testing = bool(testing)
     return _RestoreTesting(before)
 
 
 def is_testing() -> bool:
     """Whether the test mode (`set_testing(True)`) is on."""
-    return _CONFIG.testing
+    return state.testing

@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, SupportsIndex, overload
+from uuid import UUID
 
 from ff_prefect_kit._config import is_testing
 from ff_prefect_kit._errors import UnsupportedVersionError
 
 __all__ = [
+    "FORWARDED_RUNNER_ATTRIBUTES",
     "SUPPORTED",
     "BackoffSchedule",
     "async_dispatch",
@@ -38,6 +40,9 @@ __all__ = [
     "private",
     "pydantic_general_metadata",
     "register_block_type",
+    "replace_task_run_consumer",
+    "retype",
+    "saved_block_id",
     "task_run_recorder",
     "task_run_state_event",
 ]
@@ -207,20 +212,55 @@ def check_retry_delay_indexing() -> None:
         )
 
 
-def task_run_recorder() -> tuple[Any, Callable[[list[Any]], Any]] | None:
-    """Prefect's task-run recorder module and its bulk writer, where it records in bulk.
+_RECORDER = "prefect.server.services.task_run_recorder"
+_RECORDER_PURPOSE = "writing the test server's task-run events in batches"
+
+
+def task_run_recorder() -> Callable[[list[Any]], Any] | None:
+    """The bulk writer of Prefect's task-run recorder, where it records in bulk.
 
     Returns:
-        `(module, record_bulk_task_run_events)` on Prefect 3.7 and later (the harness
-        replaces the module's `consumer`), `None` on earlier releases.
+        `record_bulk_task_run_events` on Prefect 3.7 and later (the harness then
+        replaces the recorder's consumer with `replace_task_run_consumer`), `None` on
+        earlier releases.
     """
     if not _prefect_at_least("3.7"):
         return None
-    purpose = "writing the test server's task-run events in batches"
-    name = "prefect.server.services.task_run_recorder"
-    private(name, "consumer", purpose)
-    record = private(name, "record_bulk_task_run_events", purpose)
-    return importlib.import_module(name), record
+    private(_RECORDER, "consumer", _RECORDER_PURPOSE)
+    found: Callable[[list[Any]], Any] = private(
+        _RECORDER, "record_bulk_task_run_events", _RECORDER_PURPOSE
+    )
+    return found
+
+
+def replace_task_run_consumer(consumer: Callable[..., Any]) -> None:
+    """Make Prefect's server use `consumer` (same signature) for task-run events.
+
+    Replaces a function inside Prefect's server, in this process: the harness's server
+    process calls it before the server starts.
+    """
+    private(_RECORDER, "consumer", _RECORDER_PURPOSE)
+    setattr(importlib.import_module(_RECORDER), "consumer", consumer)  # noqa: B010
+
+
+def saved_block_id(block: object) -> UUID | None:
+    """The id a block was saved or loaded under; `None` for a block never saved."""
+    found = getattr(block, "_block_document_id", None)
+    return found if isinstance(found, UUID) else None
+
+
+def retype(instance: object, cls: type) -> None:
+    """Make `instance` (a Prefect `Flow`) an instance of its subclass `cls`, in place.
+
+    The flow keeps every attribute Prefect set; only its methods become the
+    subclass's. Relies on the subclass adding no slots and no `__init__` state.
+    """
+    instance.__class__ = cls
+
+
+# Private attributes that a task runner wrapper must hand on to the runner it wraps:
+# prefect-dask's `get_dask_client()` reads `task_runner._client`.
+FORWARDED_RUNNER_ATTRIBUTES = frozenset({"_client"})
 
 
 def prefect_migrations() -> Path:

@@ -17,10 +17,10 @@ import os
 import re
 import sys
 import sysconfig
-import threading
 from functools import cache
 from pathlib import Path
 
+from ff_prefect_kit import _config
 from ff_prefect_kit._context import in_run
 from ff_prefect_kit._secrets import redact
 
@@ -61,7 +61,6 @@ def hide_secrets(record: logging.LogRecord) -> None:
 kit_logger = logging.getLogger("ff_prefect_kit")
 kit_logger.addFilter(_SafeLines())
 
-_lock = threading.Lock()
 _BRIDGED_MARK = "_ff_prefect_kit_bridged"
 
 
@@ -108,7 +107,7 @@ def bridge_logger(name: str, level: int = logging.INFO) -> logging.Logger:
         return logger
     from prefect.logging.handlers import APILogHandler
 
-    with _lock:
+    with _config.state.lock:
         if not any(isinstance(h, RunLogBridge | APILogHandler) for h in logger.handlers):
             logger.addHandler(RunLogBridge())
         if logger.level == logging.NOTSET:
@@ -137,25 +136,17 @@ def _is_user_module(name: str) -> bool:
     return not any(path.is_relative_to(root) for root in _library_roots())
 
 
-class _UserLoggers:
-    """The loggers already looked at, so each call looks only at new ones."""
-
-    def __init__(self) -> None:
-        self.seen = 0
-        self.considered: set[str] = set()
-
-    def fresh(self) -> list[str]:
-        names = logging.root.manager.loggerDict
-        if len(names) == self.seen:
-            return []
-        with _lock:
-            fresh = [name for name in list(names) if name not in self.considered]
-            self.considered.update(fresh)
-            self.seen = len(names)
-        return fresh
-
-
-_user_loggers = _UserLoggers()
+def _fresh_loggers() -> list[str]:
+    """The loggers not looked at yet, so each call looks only at new ones."""
+    names = logging.root.manager.loggerDict
+    state = _config.state
+    if len(names) == state.loggers_seen:
+        return []
+    with state.lock:
+        fresh = [name for name in list(names) if name not in state.loggers_considered]
+        state.loggers_considered.update(fresh)
+        state.loggers_seen = len(names)
+    return fresh
 
 
 def bridge_user_loggers() -> None:
@@ -164,7 +155,7 @@ def bridge_user_loggers() -> None:
     Cheap when nothing changed: loggers are looked at once, and only when new ones
     have appeared since the last call.
     """
-    for name in _user_loggers.fresh():
+    for name in _fresh_loggers():
         if _is_user_module(name):
             bridge_logger(name)
 
@@ -189,7 +180,7 @@ def protect_prefect_logs() -> None:
         for name, logger in list(logging.root.manager.loggerDict.items())
         if name.startswith("prefect.") and isinstance(logger, logging.Logger)
     ]
-    with _lock:
+    with _config.state.lock:
         for logger in loggers:
             for handler in logger.handlers:
                 if not any(isinstance(f, _HideSecrets) for f in handler.filters):

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import re
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
+
+from ff_prefect_kit._config import state
 
 __all__ = ["REDACTED", "WEBHOOK_URL_PATTERN", "known_secrets", "redact"]
 
@@ -33,9 +34,6 @@ _TOKEN = re.compile(rf"(/webhooks/\d+/)({_TOKEN_CHARS}+)")
 _VARIABLES = ("DISCORD_WEBHOOK_URL", "PREFECT_API_KEY", "PREFECT_API_AUTH_STRING")
 # Shorter values are not hidden: replacing every "abc" in a message would garble it.
 _SHORTEST = 8
-
-_lock = threading.Lock()
-_cache: dict[str, Any] = {"key": None, "secrets": ()}
 
 
 def _settings_file() -> Path:
@@ -86,17 +84,17 @@ def _settings_secrets() -> list[str]:
 def known_secrets() -> tuple[str, ...]:
     """Every known secret, in every form it may appear in, longest first."""
     key = _cache_key()
-    with _lock:
-        if _cache["key"] == key:
-            return tuple(_cache["secrets"])
+    with state.lock:
+        if state.secrets_key == key:
+            return state.secrets
     raw = [value for value in key[: len(_VARIABLES)] if value]
     if key[-1]:
         raw.append(key[-1])
     raw += _settings_secrets()
     forms = set().union(*(_forms(secret.strip()) for secret in raw)) if raw else set()
     secrets = tuple(sorted(forms, key=len, reverse=True))
-    with _lock:
-        _cache.update(key=key, secrets=secrets)
+    with state.lock:
+        state.secrets_key, state.secrets = key, secrets
     return secrets
 
 

@@ -143,21 +143,6 @@ def test_send_posts_the_rendered_alert() -> None:
     assert len(body["embeds"]) == 1
 
 
-def test_injected_client_is_used_and_left_open() -> None:
-    """A caller's `httpx.Client` is the seam; the kit does not close it."""
-    seen: list[httpx.Request] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(204)
-
-    http = httpx.Client(transport=httpx.MockTransport(answer))
-    with http:
-        DiscordClient(URL, client=http).send(ALERT)
-        assert len(seen) == 1
-        assert not http.is_closed
-
-
 @pytest.mark.parametrize(
     "url",
     [

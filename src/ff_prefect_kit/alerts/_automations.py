@@ -24,6 +24,7 @@ from uuid import UUID
 from pydantic import SecretStr
 
 from ff_prefect_kit._errors import ConfigError, InvalidOptionError
+from ff_prefect_kit._internals import saved_block_id
 from ff_prefect_kit._settings import AUTOMATION_BLOCK_NAME
 from ff_prefect_kit.alerts._model import Severity
 from ff_prefect_kit.alerts._redaction import validate_webhook_url
@@ -351,7 +352,7 @@ def install_automations(
 
 def block_document_id(block: Any) -> UUID:
     """The id of a saved block; `ConfigError` when it was never saved."""
-    found = getattr(block, "_block_document_id", None)
-    if not isinstance(found, UUID):
+    found = saved_block_id(block)
+    if found is None:
         raise ConfigError(f"the {type(block).__name__} block is not saved: save it first")
     return found

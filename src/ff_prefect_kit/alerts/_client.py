@@ -60,8 +60,8 @@ class DiscordClient:
         webhook_url: `https://discord.com/api/webhooks/<id>/<token>`.
         username: The name messages are posted under.
         avatar_url: The avatar messages are posted with.
-        client: The `httpx.Client` to post with (the test seam); one is made if not given.
-        transport: A transport for the client that is made, e.g. `httpx.MockTransport`.
+        transport: The transport to post through (the test seam), e.g.
+            `httpx.MockTransport`; httpx's default when not given.
         max_attempts: Attempts per message, the first included.
         deadline: Seconds the whole delivery may take, waits included.
         request_timeout: Seconds one request may take (cut to what the deadline leaves).
@@ -80,7 +80,6 @@ class DiscordClient:
         *,
         username: str | None = None,
         avatar_url: str | None = None,
-        client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         max_attempts: int = 5,
         deadline: float = 30.0,
@@ -93,7 +92,6 @@ class DiscordClient:
         self._url = validate_webhook_url(webhook_url)
         self.username = username
         self.avatar_url = avatar_url
-        self._client = client
         self._transport = transport
         self.max_attempts = max(int(max_attempts), 1)
         self.deadline = float(deadline)
@@ -157,8 +155,7 @@ class DiscordClient:
         import httpx
 
         started = self._clock()
-        owned = self._client is None
-        client = self._client or httpx.Client(transport=self._transport)
+        client = httpx.Client(transport=self._transport)
         last = "no attempt made"
         attempt = 0
         try:
@@ -202,8 +199,7 @@ class DiscordClient:
                     break
                 self._sleep(wait)
         finally:
-            if owned:
-                client.close()
+            client.close()
         self._logger.error(
             "Discord alert not delivered to %s after %d attempt(s): %s",
             self.redacted_url,

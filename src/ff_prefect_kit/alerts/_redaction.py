@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 
 from pydantic import SecretStr
 
+from ff_prefect_kit import _config
 from ff_prefect_kit._errors import ConfigError
 from ff_prefect_kit._secrets import WEBHOOK_URL_PATTERN, redact
 
@@ -60,16 +60,13 @@ class _RedactTokens(logging.Filter):
         return True
 
 
-_redaction_lock = threading.Lock()
-
-
 def install_redaction(*names: str) -> None:
     """Hide webhook tokens in the records of httpx's loggers (idempotent).
 
     httpx logs every request's URL at INFO on the `httpx` logger; the URL of a
     webhook holds its secret token.
     """
-    with _redaction_lock:
+    with _config.state.lock:
         for name in names or ("httpx", "httpcore"):
             logger = logging.getLogger(name)
             if not any(isinstance(f, _RedactTokens) for f in logger.filters):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from ff_prefect_kit._errors import ConfigError, InvalidOptionError, describe
 from ff_prefect_kit._internals import load_block
@@ -24,10 +24,9 @@ __all__ = [
     "AlertTarget",
     "LogSink",
     "NotifierSink",
-    "default_sink",
+    "check_alerts_option",
     "resolve_sink",
     "send_alert",
-    "sink_or_log",
 ]
 
 AlertTarget: TypeAlias = "AlertSink | NotificationBlock | str | None"
@@ -97,24 +96,6 @@ class NotifierSink:
         return True
 
 
-def default_sink(settings: KitSettings | None = None) -> AlertSink:
-    """The sink used when none is named: `DISCORD_WEBHOOK_URL` if set, else the logs.
-
-    Args:
-        settings: The settings to read; by default from the environment and `.env`.
-
-    Returns:
-        A `DiscordClient` for the configured webhook, or a `LogSink`.
-
-    Raises:
-        ConfigError: `DISCORD_WEBHOOK_URL` is set but is not a Discord webhook URL.
-    """
-    settings = settings or KitSettings()
-    if settings.discord_webhook_url is None:
-        return LogSink()
-    return DiscordClient(settings.discord_webhook_url, username=settings.alert_username)
-
-
 def _load_block(name: str) -> NotificationBlock:
     from prefect.blocks.abstract import NotificationBlock
 
@@ -138,15 +119,19 @@ def _load_block(name: str) -> NotificationBlock:
     )
 
 
-def check_target(alerts: object) -> None:
-    """Reject an unusable `alerts` option early, without network access.
+def check_alerts_option(alerts: object) -> None:
+    """Reject an unusable `alerts` option where it is given, without network access.
+
+    A block name is only loaded when an alert is due (the API may not be up yet);
+    `None` is checked by resolving the default now, so a malformed
+    `DISCORD_WEBHOOK_URL` fails where the flow is defined.
 
     Raises:
         InvalidOptionError: `alerts` is of a kind that cannot carry alerts.
         ConfigError: `alerts` is None and `DISCORD_WEBHOOK_URL` is malformed.
     """
     if alerts is None:
-        default_sink()
+        resolve_sink(None)
         return
     if isinstance(alerts, str):
         if not alerts.strip():
@@ -160,43 +145,62 @@ def check_target(alerts: object) -> None:
     )
 
 
-def sink_or_log(alerts: AlertTarget) -> AlertSink:
-    """The sink `alerts` names, or the log when it cannot be used (never raises).
-
-    Configured wrongly after the flow was defined, or a block that cannot be loaded:
-    the alert still reaches the run's logs, next to why it went nowhere else.
-    """
-    try:
-        return resolve_sink(alerts)
-    except Exception as exc:
-        kit_logger.error("Alert destination unusable, writing the alert to the log: %s", exc)
-        return LogSink()
-
-
 def _is_notification_block(value: object) -> bool:
     from prefect.blocks.abstract import NotificationBlock
 
     return isinstance(value, NotificationBlock)
 
 
-def resolve_sink(alerts: AlertTarget) -> AlertSink:
-    """The sink that `alerts` names.
+Fallback: TypeAlias = Literal["raise", "log", "default"]
+
+
+def resolve_sink(
+    alerts: AlertTarget, *, fallback: Fallback = "raise", settings: KitSettings | None = None
+) -> AlertSink:
+    """The sink that `alerts` names: the one place an alert's destination is chosen.
 
     Args:
         alerts: A block name (loaded now), a `DiscordAlerts` or other Prefect
-            `NotificationBlock`, an `AlertSink`, or `None` for the default.
+            `NotificationBlock`, an `AlertSink`, or `None` for the default:
+            `DISCORD_WEBHOOK_URL` if set, else the logs.
+        fallback: When `alerts` cannot be used: `"raise"` the error; `"log"` write
+            alerts to the log, after logging why (an alert is never lost to a
+            setting changed after the flow was defined); `"default"` try the default
+            destination, then the log (when the API that stores blocks is gone).
+        settings: The settings the default is read from; by default the environment
+            and `.env`.
 
     Returns:
         A sink whose `send` never raises.
 
     Raises:
-        ConfigError: The webhook URL is malformed, or no block has that name.
-        InvalidOptionError: `alerts` cannot carry alerts.
+        ConfigError: The webhook URL is malformed, or no block has that name (only
+            with `fallback="raise"`).
+        InvalidOptionError: `alerts` cannot carry alerts (only with `fallback="raise"`).
     """
-    if alerts is None:
-        return default_sink()
-    check_target(alerts)
+    if fallback == "raise":
+        return _chosen(alerts, settings)
+    candidates: list[AlertTarget] = [alerts]
+    if fallback == "default" and alerts is not None:
+        candidates.append(None)
+    for position, candidate in enumerate(candidates, start=1):
+        try:
+            return _chosen(candidate, settings)
+        except Exception as exc:
+            instead = "the log" if position == len(candidates) else "the default destination"
+            kit_logger.error(
+                "Alert destination unusable, writing the alert to %s: %s", instead, exc
+            )
+    return LogSink()
 
+
+def _chosen(alerts: AlertTarget, settings: KitSettings | None) -> AlertSink:
+    if alerts is None:
+        settings = settings or KitSettings()
+        if settings.discord_webhook_url is None:
+            return LogSink()
+        return DiscordClient(settings.discord_webhook_url, username=settings.alert_username)
+    check_alerts_option(alerts)
     block = _load_block(alerts) if isinstance(alerts, str) else alerts
     if isinstance(block, DiscordAlerts):
         return block.client()

@@ -7,13 +7,13 @@ import logging
 import os
 import secrets
 import threading
-import weakref
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ff_prefect_kit import _config
 from ff_prefect_kit._errors import InvalidOptionError, KitError
 from ff_prefect_kit.alerts._model import Alert
 
@@ -33,13 +33,6 @@ _LOCK_TIMEOUT = 10.0
 _FORGET_AFTER = timedelta(days=30)
 
 _log = logging.getLogger("ff_prefect_kit")
-
-# Every live throttle, so that a test tool can start each test with quiet windows
-# (a module-level flow keeps its throttle for the life of the process).
-_LIVE: weakref.WeakSet[AlertThrottle] = weakref.WeakSet()
-_LIVE_LOCK = threading.Lock()
-# Every state file a throttle of this process has used, the throttle alive or not.
-_TOUCHED: set[Path] = set()
 
 
 @dataclass
@@ -104,9 +97,8 @@ class AlertThrottle:
         self._state_file: Callable[[], Path] | None = None
         if state_file is not None:
             self._state_file = _Fixed(Path(state_file))
-        self._touched: set[Path] = set()
-        with _LIVE_LOCK:
-            _LIVE.add(self)
+        with _config.state.lock:
+            _config.state.throttles.add(self)
 
     @classmethod
     def shared(
@@ -134,8 +126,8 @@ class AlertThrottle:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-        with _LIVE_LOCK:
-            _LIVE.add(self)
+        with _config.state.lock:
+            _config.state.throttles.add(self)
 
     def __repr__(self) -> str:
         where = "memory" if self._state_file is None else "shared"
@@ -180,15 +172,10 @@ class AlertThrottle:
             current = windows.get(key)
             return current.suppressed if current else 0
 
-    def reset(self) -> None:
-        """Forget every window: the next alert for any key is sent.
-
-        A shared throttle also empties the state files it has used.
-        """
+    def forget_windows(self) -> None:
+        """Forget the windows this throttle keeps in memory (not its state file's)."""
         with self._lock:
             self._windows.clear()
-            touched, self._touched = self._touched, set()
-        _forget(touched)
 
     def _usable_state_file(self) -> Path | None:
         if self._state_file is None:
@@ -202,9 +189,8 @@ class AlertThrottle:
     def _admit_shared(self, path: Path, key: str, alert: Alert) -> Alert | None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(path):
-            self._touched.add(path)
-            with _LIVE_LOCK:
-                _TOUCHED.add(path)
+            with _config.state.lock:
+                _config.state.throttle_files.add(path)
             windows = _read(path)
             admitted = self._decide(windows, key, alert)
             _write(path, windows, self._clock())
@@ -306,10 +292,10 @@ def reset_throttles() -> None:
     calls it on entry and exit, and the pytest plugin before each test that uses the
     harness, so one test's alert never holds back the next test's.
     """
-    with _LIVE_LOCK:
-        throttles = list(_LIVE)
-        touched = set(_TOUCHED)
-        _TOUCHED.clear()
+    with _config.state.lock:
+        throttles = list(_config.state.throttles)
+        touched = set(_config.state.throttle_files)
+        _config.state.throttle_files.clear()
     for throttle in throttles:
-        throttle.reset()
+        throttle.forget_windows()
     _forget(touched)

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import inspect
 import socket
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from prefect import Flow
 
 from ff_prefect_kit._errors import ApiUnreachableError, describe
+from ff_prefect_kit._internals import retype
 from ff_prefect_kit._logging import kit_logger
-from ff_prefect_kit.alerts._model import Alert, AlertSink, Severity
-from ff_prefect_kit.alerts._sinks import LogSink, default_sink, resolve_sink
+from ff_prefect_kit.alerts._model import Alert, Severity
+from ff_prefect_kit.alerts._sinks import resolve_sink
 from ff_prefect_kit.core._futures import TrackingTaskRunner
 
 if TYPE_CHECKING:
@@ -72,17 +72,6 @@ def _api_lost(exc: BaseException) -> str | None:
     return None if answered else url
 
 
-def _sink_without_api(alerts: AlertTarget) -> AlertSink:
-    """Where to send when the API is gone: a block name cannot be loaded then."""
-    resolvers: list[Callable[[], AlertSink]] = [lambda: resolve_sink(alerts), default_sink]
-    for resolve in resolvers:
-        try:
-            return resolve()
-        except Exception as exc:
-            kit_logger.warning("Alert destination unusable without the API: %s", exc)
-    return LogSink()
-
-
 class MonitoredFlow(Flow[P, R], Generic[P, R]):
     """A Prefect `Flow` whose call alerts and raises `ApiUnreachableError` if the API is lost."""
 
@@ -95,7 +84,7 @@ class MonitoredFlow(Flow[P, R], Generic[P, R]):
         Its task runner, whichever it is, is wrapped in a `TrackingTaskRunner`, so a
         submitted task that failed unobserved fails the run on any runner.
         """
-        flow.__class__ = cls
+        retype(flow, cls)
         monitored: MonitoredFlow[P, R] = flow  # type: ignore[assignment]
         monitored._ff_alerts = alerts
         if not isinstance(monitored.task_runner, TrackingTaskRunner):
@@ -137,7 +126,8 @@ class MonitoredFlow(Flow[P, R], Generic[P, R]):
             fields=(("API", url), ("Error", describe(exc)), ("Host", socket.gethostname())),
         )
         try:
-            _sink_without_api(self._ff_alerts).send(alert)
+            # A block name cannot be loaded without the API: the default comes next.
+            resolve_sink(self._ff_alerts, fallback="default").send(alert)
         except Exception:  # the error below must reach the caller whatever happens here
             kit_logger.exception("Could not send the alert for the lost API")
         return ApiUnreachableError(

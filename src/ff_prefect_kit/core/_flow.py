@@ -19,7 +19,7 @@ from ff_prefect_kit._errors import (
 from ff_prefect_kit._logging import bridge_logger, kit_logger
 from ff_prefect_kit.alerts._automations import ALERT_HANDLED_EVENT
 from ff_prefect_kit.alerts._model import Alert, Severity
-from ff_prefect_kit.alerts._sinks import AlertTarget, check_target, sink_or_log
+from ff_prefect_kit.alerts._sinks import AlertTarget, check_alerts_option, resolve_sink
 from ff_prefect_kit.alerts._throttle import DEFAULT_ALERT_WINDOW, AlertThrottle
 from ff_prefect_kit.core._api_loss import MonitoredFlow
 from ff_prefect_kit.core._futures import TrackingTaskRunner, raise_for_unresolved_failures
@@ -69,7 +69,7 @@ def _failed_task_runs(flow_run: FlowRun) -> list[TaskRun]:
 
 def _task_failures(flow_run: FlowRun, exc: BaseException | None) -> list[TaskFailure]:
     """The failed task runs of a flow run: noted locally, then any the API knows."""
-    found = dict(ledger.collect(flow_run.id))
+    found = dict(ledger().collect(flow_run.id))
     if isinstance(exc, UnresolvedTaskFailureError):
         for name, cause, message in exc.failures:
             if not any(f.exception is cause for f in found.values()):
@@ -185,7 +185,7 @@ def _alert_hook(
                     return
             # Only an alert that reached someone tells the server's crash automation
             # to stay quiet: one written to the logs alone, or lost, is sent by it.
-            if alert is not None and sink_or_log(alerts).send(alert) is not False:
+            if alert is not None and resolve_sink(alerts, fallback="log").send(alert) is not False:
                 _record_handled(flow, flow_run, "sent")
         except Exception:
             kit_logger.exception("Could not build or send the alert for flow run %r", flow_run.name)
@@ -300,7 +300,7 @@ def monitored_flow(
     from prefect import flow
 
     check_options("monitored_flow", flow_options, flow)
-    check_target(alerts)
+    check_alerts_option(alerts)
     throttle = _throttle_for(alert_window)
 
     def decorate(func: Callable[P, R]) -> Flow[P, R]:

@@ -18,6 +18,7 @@ from prefect.task_runners import TaskRunner
 from prefect.utilities.annotations import allow_failure
 
 from ff_prefect_kit._errors import UnresolvedTaskFailureError, describe
+from ff_prefect_kit._internals import FORWARDED_RUNNER_ATTRIBUTES
 from ff_prefect_kit.core._ledger import ledger
 from ff_prefect_kit.core._retry import exception_of
 
@@ -83,9 +84,11 @@ class TrackingTaskRunner(TaskRunner[PrefectFuture[Any]]):
 
         def __getattr__(self, name: str) -> Any:
             # What this runner does not define is the inner runner's, so code that reads
-            # the flow's task runner finds the one it configured: prefect-dask's
-            # `get_dask_client()` reads `client_kwargs` and `_client` from it.
-            if name.startswith("__") or name == "inner":  # unpickling, before `inner` is set
+            # the flow's task runner finds the one it configured (prefect-dask's
+            # `get_dask_client()` reads `client_kwargs`); of its private parts, only those
+            # `_internals` names. Unpickling asks before `inner` is set.
+            private = name.startswith("_") and name not in FORWARDED_RUNNER_ATTRIBUTES
+            if private or name == "inner":
                 raise AttributeError(name)
             return getattr(self.inner, name)
 
@@ -173,7 +176,7 @@ class TrackingTaskRunner(TaskRunner[PrefectFuture[Any]]):
         _visit_futures(returned, lambda future, _allowed: _mark(future))
         with self._lock:
             futures = list(self._futures)
-        consumed = ledger.consumed(flow_run_id) if flow_run_id else set()
+        consumed = ledger().consumed(flow_run_id) if flow_run_id else set()
         failed = []
         for future in futures:
             if getattr(future, _OBSERVED, False) or future.task_run_id in consumed:

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from uuid import UUID
 
+from ff_prefect_kit import _config
 from ff_prefect_kit._errors import describe
 
 __all__ = ["TaskFailure", "ledger"]
@@ -78,7 +79,14 @@ class FailureLedger:
             return self._runs.pop(flow_run_id, {})
 
 
-ledger = FailureLedger()
+def ledger() -> FailureLedger:
+    """This process's ledger (kept in the kit's state, so a state reset empties it)."""
+    state = _config.state
+    with state.lock:
+        if state.ledger is None:
+            state.ledger = FailureLedger()
+        current: FailureLedger = state.ledger
+        return current
 
 
 def note_attempt(exc: BaseException | None) -> None:
@@ -90,7 +98,7 @@ def note_attempt(exc: BaseException | None) -> None:
     if task_run is None or task_run.flow_run_id is None:
         return
     if exc is None:
-        ledger.clear(task_run.flow_run_id, task_run.id)
+        ledger().clear(task_run.flow_run_id, task_run.id)
         # A task that completed although an input had failed took that failure
         # on knowingly (allow_failure): the failure counts as handled.
         upstream = {
@@ -99,10 +107,10 @@ def note_attempt(exc: BaseException | None) -> None:
             for item in inputs
             if getattr(item, "input_type", None) == "task_run"
         }
-        ledger.consume(task_run.flow_run_id, {u for u in upstream if isinstance(u, UUID)})
+        ledger().consume(task_run.flow_run_id, {u for u in upstream if isinstance(u, UUID)})
     else:
         assert context is not None
-        ledger.record(
+        ledger().record(
             task_run.flow_run_id,
             task_run.id,
             TaskFailure(context.task.name, task_run.name, exc, describe(exc)),

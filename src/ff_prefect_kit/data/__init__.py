@@ -5,6 +5,7 @@ and `write_parquet`, live at the top of the kit; each one's plain function is it
 """
 
 from ff_prefect_kit._exports import publish as _publish
+from ff_prefect_kit.data._describe import MartColumn, describe_mart
 from ff_prefect_kit.data._mart import quote_identifier
 from ff_prefect_kit.data._parquet import (
     ParquetWriteResult,
@@ -15,8 +16,10 @@ from ff_prefect_kit.data._parquet import (
 from ff_prefect_kit.data._validation import validate_records, validation_path
 
 __all__ = [
+    "MartColumn",
     "ParquetWriteResult",
     "column_profile",
+    "describe_mart",
     "quote_identifier",
     "read_parquet",
     "resolve_output_path",

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from ff_prefect_kit._internals import task_run_recorder
+from ff_prefect_kit._internals import replace_task_run_consumer, task_run_recorder
 from ff_prefect_kit.testing._middleware import sqlite_busy
 
 __all__ = ["RECORDER_GATHER", "install_prompt_recorder"]
@@ -126,10 +126,9 @@ def install_prompt_recorder(gather: float = RECORDER_GATHER) -> bool:
     Returns:
         Whether the recorder was replaced.
     """
-    found = task_run_recorder()
-    if found is None:
+    record = task_run_recorder()
+    if record is None:
         return False
-    module, record = found
     from prefect.server.events.schemas.events import ReceivedEvent
 
     @asynccontextmanager
@@ -152,5 +151,5 @@ def install_prompt_recorder(gather: float = RECORDER_GATHER) -> bool:
         finally:
             await recorder.stop(runner)
 
-    module.consumer = consumer
+    replace_task_run_consumer(consumer)
     return True
