@@ -30,8 +30,8 @@ from pathlib import Path
 from _common import alternate, print_results
 
 from ff_prefect_kit import run_dbt_models
+from ff_prefect_kit.dbt._in_process import invoke_in_process
 from ff_prefect_kit.dbt._nodes import report_nodes
-from ff_prefect_kit.dbt._runner import _invoke_in_process
 from ff_prefect_kit.testing import prefect_harness
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "dbt_project"
@@ -86,7 +86,7 @@ def main() -> None:
         )
 
         args_ = ["build", "--select", args.selector, "--project-dir", str(project)]
-        _, _, _, raw = _invoke_in_process([*args_, "--no-use-colors"], project, env)
+        _, _, _, raw = invoke_in_process([*args_, "--no-use-colors"], project, env)
         database = Path(env["FF_DUCKDB_PATH"])
 
         @flow

@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -63,3 +64,31 @@ def kit_records(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureF
     """Capture the kit's and the tests' log records at INFO."""
     with caplog.at_level(logging.INFO):
         yield caplog
+
+
+class Emitted:
+    """The events Prefect emits (asset materializations among them), kept instead of sent."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, event: str, resource: dict[str, str], **kwargs: Any) -> None:
+        self.events.append({"event": event, "resource": resource, **kwargs})
+
+    def materialized(self) -> dict[str, dict[str, Any]]:
+        """The materialization events, by asset key."""
+        return {
+            e["resource"]["prefect.resource.id"]: e
+            for e in self.events
+            if e["event"].startswith("prefect.asset.materialization.")
+        }
+
+
+@pytest.fixture
+def emitted(monkeypatch: pytest.MonkeyPatch) -> Emitted:
+    """Prefect's asset events of the test, caught."""
+    import prefect.events
+
+    caught = Emitted()
+    monkeypatch.setattr(prefect.events, "emit_event", caught)
+    return caught

@@ -14,6 +14,7 @@
     ├── DbtRunError                          dbt could not run, or a node failed
     ├── UnresolvedTaskFailureError           a submitted task failed and nobody looked
     ├── ApiUnreachableError (ConnectionError)   the Prefect API went away during a run
+    ├── HarnessStartError                    a test's Prefect API server did not start
     └── UnsupportedVersionError (ImportError)   a library lacks a part the kit relies on
 
 Each message names the value that was wrong and what to do about it.
@@ -166,6 +167,14 @@ class ApiUnreachableError(KitError, ConnectionError):
 
     The message names the API's URL. The flow's alert was sent on a path that needs
     no API (the webhook, or the log).
+    """
+
+
+class HarnessStartError(KitError):
+    """The harness's API server did not answer in time, or exited while starting.
+
+    `PrefectServer` raises it too. The message names the server and its port, with the
+    end of the server's output. Exported from `ff_prefect_kit.testing`.
     """
 
 

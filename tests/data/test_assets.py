@@ -9,44 +9,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import polars as pl
 import pytest
 from prefect import flow
+from tests.conftest import Emitted
 
 from ff_prefect_kit import load_dbt_mart, write_parquet
 from ff_prefect_kit._assets import mart_asset_key, materializes, reads, valid_asset_keys
 
 pytestmark = pytest.mark.usefixtures("prefect_test_harness", "no_retry_delays")
-
-
-class Emitted:
-    """The events Prefect emits, kept instead of sent."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def __call__(self, event: str, resource: dict[str, str], **kwargs: Any) -> None:
-        self.events.append({"event": event, "resource": resource, **kwargs})
-
-    def materialized(self) -> dict[str, dict[str, Any]]:
-        return {
-            e["resource"]["prefect.resource.id"]: e
-            for e in self.events
-            if e["event"].startswith("prefect.asset.materialization.")
-        }
-
-
-@pytest.fixture
-def emitted(monkeypatch: pytest.MonkeyPatch) -> Emitted:
-    """Prefect's asset events of the test, caught."""
-    import prefect.events
-
-    caught = Emitted()
-    monkeypatch.setattr(prefect.events, "emit_event", caught)
-    return caught
 
 
 @pytest.fixture

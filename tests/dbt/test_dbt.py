@@ -6,12 +6,9 @@ the error cases reuse that project with the same vars (dbt's partial parse stays
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,90 +16,35 @@ import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from tests.dbt.conftest import SIZE, Project
 
 from ff_prefect_kit import DbtRunError, run_dbt_models
-from ff_prefect_kit.dbt import DbtRunResult
 from ff_prefect_kit.testing import MART_COLUMNS, HarnessHandle, build_mart, generate_raw
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "dbt_project"
-SIZE = {"synthetic_seasons": 2, "synthetic_players": 60, "synthetic_seed": 5}
 
-
-@dataclass(frozen=True)
-class Project:
-    """A built copy of the example project and the options every run here uses."""
-
-    directory: Path
-    database: Path
-    data_dir: Path
-    build: DbtRunResult
-
-    @property
-    def env(self) -> dict[str, str]:
-        """What the example project's profile and sources read."""
-        return {"FF_DUCKDB_PATH": str(self.database), "FF_DATA_DIR": str(self.data_dir)}
-
-    def run(self, selector: str, **options: Any) -> DbtRunResult:
-        options["env"] = {**self.env, **options.get("env", {})}
-        return run_dbt_models.fn(selector, project_dir=self.directory, vars=SIZE, **options)
-
-
-def valuation(mart: pl.DataFrame) -> pl.DataFrame:
-    """The example flow's own valuation of the mart: what it writes to Parquet."""
-    path = EXAMPLE.parent / "analytics_template_flow.py"
-    spec = importlib.util.spec_from_file_location("dbt_test_example_flow", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    valued: pl.DataFrame = module.value_players.fn(mart)
-    return valued
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The example project copied, its valuation Parquet written, and everything built."""
-    root = tmp_path_factory.mktemp("dbt")
-    directory = root / "dbt_project"
-    shutil.copytree(EXAMPLE, directory, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb"))
-    data_dir = root / "data"
-    output = data_dir / "analytics" / "player_valuation" / "latest.parquet"
-    output.parent.mkdir(parents=True)
-    mart = build_mart(generate_raw(seasons=2, players=60, seed=5))
-    valuation(mart).write_parquet(output)
-    database = root / "ff.duckdb"
-    build = run_dbt_models.fn(
-        "+mrt_fantasy_actuals_weekly mrt_player_valuation",
-        project_dir=directory,
-        vars=SIZE,
-        env={"FF_DUCKDB_PATH": str(database), "FF_DATA_DIR": str(data_dir)},
-    )
-    return Project(directory, database, data_dir, build)
-
-
-def test_build_reports_every_node(project: Project) -> None:
+def test_build_reports_every_node(built_project: Project) -> None:
     """The result lists each model, seed and test with its status and timing."""
-    by_id = {node.unique_id: node for node in project.build.nodes}
+    by_id = {node.unique_id: node for node in built_project.build.nodes}
     model = by_id["model.ff_analytics_example.mrt_fantasy_actuals_weekly"]
     assert model.status == "success"
     assert model.execution_time > 0
     assert "seed.ff_analytics_example.dim_scoring_rule" in by_id
-    tests = [n for n in project.build.nodes if n.unique_id.startswith("test.")]
+    tests = [n for n in built_project.build.nodes if n.unique_id.startswith("test.")]
     assert tests
     assert {n.status for n in tests} == {"pass"}
-    assert {row["unique_id"] for row in project.build.table()} == set(by_id)
+    assert {row["unique_id"] for row in built_project.build.table()} == set(by_id)
 
 
-def test_mart_has_exactly_the_contract(project: Project) -> None:
+def test_mart_has_exactly_the_contract(built_project: Project) -> None:
     """mrt_fantasy_actuals_weekly's columns, order and types are the contract's."""
-    with duckdb.connect(str(project.database), read_only=True) as con:
+    with duckdb.connect(str(built_project.database), read_only=True) as con:
         described = con.sql("DESCRIBE mrt_fantasy_actuals_weekly").fetchall()
     assert [(row[0], row[1]) for row in described] == list(MART_COLUMNS.items())
 
 
-def test_dbt_mart_equals_the_generators_mart(project: Project) -> None:
+def test_dbt_mart_equals_the_generators_mart(built_project: Project) -> None:
     """dbt's mart (seed-driven points) equals `build_mart` for the same seed and size."""
-    with duckdb.connect(str(project.database), read_only=True) as con:
+    with duckdb.connect(str(built_project.database), read_only=True) as con:
         query = "SELECT * FROM mrt_fantasy_actuals_weekly ORDER BY season, week, player_key"
         built = pl.from_arrow(con.sql(query).to_arrow_table())
     expected = build_mart(generate_raw(seasons=2, players=60, seed=5))
@@ -110,35 +52,37 @@ def test_dbt_mart_equals_the_generators_mart(project: Project) -> None:
     assert_frame_equal(built, expected, check_exact=False, abs_tol=1e-9)
 
 
-def test_valuation_mart_is_built_from_the_parquet_source(project: Project) -> None:
+def test_valuation_mart_is_built_from_the_parquet_source(built_project: Project) -> None:
     """mrt_player_valuation reads the flow's Parquet and passes its dbt tests."""
-    with duckdb.connect(str(project.database), read_only=True) as con:
+    with duckdb.connect(str(built_project.database), read_only=True) as con:
         rows = con.sql("SELECT count(*), count(DISTINCT value_tier) FROM mrt_player_valuation")
         [(count, tiers)] = rows.fetchall()
-    expected = len(pl.read_parquet(project.data_dir / "analytics/player_valuation/latest.parquet"))
+    expected = len(
+        pl.read_parquet(built_project.data_dir / "analytics/player_valuation/latest.parquet")
+    )
     assert count == expected
     assert tiers >= 3
-    ids = {n.unique_id for n in project.build.nodes if n.status == "pass"}
+    ids = {n.unique_id for n in built_project.build.nodes if n.status == "pass"}
     assert any("accepted_values_mrt_player_valuation_value_tier" in i for i in ids)
 
 
-def test_database_opens_read_only_in_this_process_after_a_run(project: Project) -> None:
+def test_database_opens_read_only_in_this_process_after_a_run(built_project: Project) -> None:
     """Right after run_dbt_models returns, this process opens the DuckDB file read-only."""
-    project.run("dim_scoring_rule")
-    with duckdb.connect(str(project.database), read_only=True) as con:
+    built_project.run("dim_scoring_rule")
+    with duckdb.connect(str(built_project.database), read_only=True) as con:
         assert con.sql("SELECT count(*) > 0 FROM dim_scoring_rule").fetchall() == [(True,)]
 
 
-def test_database_opens_read_only_from_another_process_after_a_run(project: Project) -> None:
+def test_database_opens_read_only_from_another_process_after_a_run(built_project: Project) -> None:
     """Right after run_dbt_models returns, another process opens the DuckDB file read-only."""
-    project.run("dim_scoring_rule")
+    built_project.run("dim_scoring_rule")
     script = (
         "import duckdb, sys\n"
         "con = duckdb.connect(sys.argv[1], read_only=True)\n"
         "print(con.sql('SELECT count(*) FROM mrt_fantasy_actuals_weekly').fetchall()[0][0])\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script, str(project.database)],
+        [sys.executable, "-c", script, str(built_project.database)],
         capture_output=True,
         text=True,
         check=False,
@@ -148,13 +92,15 @@ def test_database_opens_read_only_from_another_process_after_a_run(project: Proj
 
 
 @pytest.mark.parametrize("command", [None, ("dbt", "build")], ids=["in-process", "subprocess"])
-def test_failing_model_raises_naming_it(project: Project, command: tuple[str, ...] | None) -> None:
+def test_failing_model_raises_naming_it(
+    built_project: Project, command: tuple[str, ...] | None
+) -> None:
     """A model that fails raises DbtRunError naming the model and the database's message."""
-    broken = project.directory / "models" / "marts" / "mrt_broken.sql"
+    broken = built_project.directory / "models" / "marts" / "mrt_broken.sql"
     broken.write_text("select no_such_column from {{ ref('stg_players') }}\n")
     try:
         with pytest.raises(DbtRunError) as caught:
-            project.run("mrt_broken", command=command)
+            built_project.run("mrt_broken", command=command)
     finally:
         broken.unlink()
     message = str(caught.value)
@@ -168,14 +114,14 @@ def test_failing_model_raises_naming_it(project: Project, command: tuple[str, ..
         assert "dbt output (last lines):" in message
 
 
-def test_failing_dbt_test_raises_with_its_failure_count(project: Project) -> None:
+def test_failing_dbt_test_raises_with_its_failure_count(built_project: Project) -> None:
     """A dbt test that fails raises DbtRunError naming it with its failing-row count."""
-    failing = project.directory / "tests" / "assert_three_rules_fail.sql"
+    failing = built_project.directory / "tests" / "assert_three_rules_fail.sql"
     failing.parent.mkdir(exist_ok=True)
     failing.write_text("select * from {{ ref('dim_scoring_rule') }} limit 3\n")
     try:
         with pytest.raises(DbtRunError) as caught:
-            project.run("assert_three_rules_fail")
+            built_project.run("assert_three_rules_fail")
     finally:
         failing.unlink()
     assert "test.ff_analytics_example.assert_three_rules_fail fail (3 failing rows)" in str(
@@ -183,23 +129,27 @@ def test_failing_dbt_test_raises_with_its_failure_count(project: Project) -> Non
     )
 
 
-def test_unknown_selector_is_an_error_not_an_empty_success(project: Project) -> None:
+def test_unknown_selector_is_an_error_not_an_empty_success(built_project: Project) -> None:
     """A selector that matches nothing raises DbtRunError naming the selector."""
     with pytest.raises(DbtRunError, match="selector 'mrt_no_such_model' matched no nodes"):
-        project.run("mrt_no_such_model")
+        built_project.run("mrt_no_such_model")
 
 
-def test_missing_dbt_names_the_extra(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_dbt_names_the_extra(
+    built_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without dbt importable, the error names the `ff_prefect_kit[dbt]` extra."""
     monkeypatch.setitem(sys.modules, "dbt.cli.main", None)
     with pytest.raises(DbtRunError, match=r"ff_prefect_kit\[dbt\]"):
-        project.run("dim_scoring_rule")
+        built_project.run("dim_scoring_rule")
 
 
-def test_missing_just_is_a_clear_error(project: Project, tmp_path: Path) -> None:
+def test_missing_just_is_a_clear_error(built_project: Project, tmp_path: Path) -> None:
     """A `just dbt-run` runner with no `just` on PATH says how to install it."""
     with pytest.raises(DbtRunError, match=r"`just` was not found on PATH.*rust-just"):
-        project.run("dim_scoring_rule", command=["just", "dbt-run"], env={"PATH": str(tmp_path)})
+        built_project.run(
+            "dim_scoring_rule", command=["just", "dbt-run"], env={"PATH": str(tmp_path)}
+        )
 
 
 def _warnings_before_dbt(
@@ -218,7 +168,7 @@ def _warnings_before_dbt(
 
 
 def test_relative_duckdb_path_away_from_the_project_is_warned(
-    project: Project,
+    built_project: Project,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -226,25 +176,42 @@ def test_relative_duckdb_path_away_from_the_project_is_warned(
     """A relative FF_DUCKDB_PATH read outside the project dir warns, naming both files."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FF_DUCKDB_PATH", "marts/ff.duckdb")
-    [warning] = _warnings_before_dbt(project, tmp_path, caplog)
-    assert f"builds {project.directory / 'marts' / 'ff.duckdb'}" in warning
+    [warning] = _warnings_before_dbt(built_project, tmp_path, caplog)
+    assert f"builds {built_project.directory / 'marts' / 'ff.duckdb'}" in warning
     assert f"mart loaders read {tmp_path / 'marts' / 'ff.duckdb'}" in warning
 
 
+def test_a_pair_is_warned_once_until_the_warnings_are_forgotten(
+    built_project: Project,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The same two files are warned about once per process; after reset_state(), again."""
+    from ff_prefect_kit._config import reset_state
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FF_DUCKDB_PATH", "marts/ff.duckdb")
+    _warnings_before_dbt(built_project, tmp_path, caplog)
+    assert len(_warnings_before_dbt(built_project, tmp_path, caplog)) == 1
+    reset_state()
+    assert len(_warnings_before_dbt(built_project, tmp_path, caplog)) == 2
+
+
 def test_relative_duckdb_path_in_the_project_dir_is_not_warned(
-    project: Project,
+    built_project: Project,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Run from the project directory, a relative FF_DUCKDB_PATH is one file: no warning."""
-    monkeypatch.chdir(project.directory)
+    monkeypatch.chdir(built_project.directory)
     monkeypatch.setenv("FF_DUCKDB_PATH", "ff.duckdb")
-    assert _warnings_before_dbt(project, tmp_path, caplog) == []
+    assert _warnings_before_dbt(built_project, tmp_path, caplog) == []
 
 
 def test_a_duckdb_path_dbt_is_not_given_is_not_warned(
-    project: Project,
+    built_project: Project,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -255,7 +222,7 @@ def test_a_duckdb_path_dbt_is_not_given_is_not_warned(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FF_DUCKDB_PATH", raising=False)
     settings = KitSettings(duckdb_path="marts/ff.duckdb")
-    assert _warnings_before_dbt(project, tmp_path, caplog, settings=settings) == []
+    assert _warnings_before_dbt(built_project, tmp_path, caplog, settings=settings) == []
 
 
 def test_missing_project_is_a_clear_error(tmp_path: Path) -> None:
@@ -271,7 +238,7 @@ def test_task_is_named_run_dbt_models() -> None:
 
 
 def test_task_publishes_the_node_results_as_a_table_artifact(
-    project: Project, prefect_test_harness: HarnessHandle
+    built_project: Project, prefect_test_harness: HarnessHandle
 ) -> None:
     """Inside a flow, `run-dbt-models` publishes each node's result as a table artifact."""
     from prefect import flow
@@ -279,7 +246,10 @@ def test_task_publishes_the_node_results_as_a_table_artifact(
     @flow
     def build_seed() -> None:
         run_dbt_models(
-            "dim_scoring_rule", project_dir=project.directory, vars=SIZE, env=project.env
+            "dim_scoring_rule",
+            project_dir=built_project.directory,
+            vars=SIZE,
+            env=built_project.env,
         )
 
     record = prefect_test_harness.run_record(build_seed(return_state=True))
@@ -313,7 +283,7 @@ def test_python_model_event_loops_are_closed_after_the_call() -> None:
 
 
 def test_an_in_process_build_closes_its_python_model_loops(
-    project: Project, monkeypatch: pytest.MonkeyPatch
+    built_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every event loop opened for a Python model during an in-process build is closed."""
     import asyncio
@@ -328,6 +298,6 @@ def test_an_in_process_build_closes_its_python_model_loops(
         opened.append(asyncio.get_event_loop())
 
     monkeypatch.setattr(environments, "_ensure_event_loop", noting)
-    project.run("raw_players raw_player_week_stats")
+    built_project.run("raw_players raw_player_week_stats")
     assert len(opened) == 2
     assert all(loop.is_closed() for loop in opened)

@@ -7,7 +7,6 @@ DuckDB path from `DBT_DUCKDB_PATH` with a relative default, and a second target.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,36 +17,8 @@ import pytest
 from ff_prefect_kit import DbtRunError, MartLockedError, run_dbt_models
 from ff_prefect_kit.dbt import DbtRunResult
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "dbt_project"
-
-PROFILE = """
-ff_analytics_example:
-  target: local
-  outputs:
-    local:
-      type: duckdb
-      path: "{{ env_var('DBT_DUCKDB_PATH', 'target/dev.duckdb') }}"
-      threads: 1
-    ci:
-      type: duckdb
-      path: "{{ env_var('DBT_DUCKDB_PATH_CI', 'target/ci.duckdb') }}"
-      threads: 1
-"""
-
-NOTE_MODEL = 'select \'{{ var("note", "none") }}\' as note\n'
-
 JUSTFILE = "dbt-run *ARGS:\n    dbt build {{ARGS}}\n"
 POSITIONAL_JUSTFILE = '[positional-arguments]\ndbt-run *ARGS:\n    dbt build "$@"\n'
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """The example project with the adopting project's kind of profile."""
-    directory = tmp_path / "dbt_project"
-    shutil.copytree(EXAMPLE, directory, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb"))
-    (directory / "profiles.yml").write_text(PROFILE)
-    (directory / "models" / "marts" / "mrt_note.sql").write_text(NOTE_MODEL)
-    return directory
 
 
 def _rules(database: Path) -> int:
@@ -55,11 +26,13 @@ def _rules(database: Path) -> int:
         return int(con.sql("select count(*) from dim_scoring_rule").fetchall()[0][0])
 
 
-def test_the_profile_reads_its_path_from_env_in_process(project: Path, tmp_path: Path) -> None:
+def test_the_profile_reads_its_path_from_env_in_process(
+    adopter_project: Path, tmp_path: Path
+) -> None:
     """`env` reaches the in-process runner's profile, and the environment is restored after."""
     database = tmp_path / "from-env.duckdb"
     run_dbt_models.fn(
-        "dim_scoring_rule", project_dir=project, env={"DBT_DUCKDB_PATH": str(database)}
+        "dim_scoring_rule", project_dir=adopter_project, env={"DBT_DUCKDB_PATH": str(database)}
     )
     assert _rules(database) > 0
     assert "DBT_DUCKDB_PATH" not in os.environ
@@ -67,18 +40,18 @@ def test_the_profile_reads_its_path_from_env_in_process(project: Path, tmp_path:
 
 @pytest.mark.parametrize("command", [None, ["dbt", "build"]], ids=["in-process", "subprocess"])
 def test_a_relative_profile_path_is_the_same_file_for_both_runners(
-    project: Path, command: list[str] | None
+    adopter_project: Path, command: list[str] | None
 ) -> None:
     """Both runners run in the project directory: `target/dev.duckdb` is the project's."""
-    run_dbt_models.fn("dim_scoring_rule", project_dir=project, command=command)
-    assert _rules(project / "target" / "dev.duckdb") > 0
+    run_dbt_models.fn("dim_scoring_rule", project_dir=adopter_project, command=command)
+    assert _rules(adopter_project / "target" / "dev.duckdb") > 0
 
 
-def test_target_picks_the_profiles_other_output(project: Path) -> None:
+def test_target_picks_the_profiles_other_output(adopter_project: Path) -> None:
     """`target="ci"` builds into the ci output's database, not the default one."""
-    result = run_dbt_models.fn("dim_scoring_rule", project_dir=project, target="ci")
-    assert _rules(project / "target" / "ci.duckdb") > 0
-    assert not (project / "target" / "dev.duckdb").exists()
+    result = run_dbt_models.fn("dim_scoring_rule", project_dir=adopter_project, target="ci")
+    assert _rules(adopter_project / "target" / "ci.duckdb") > 0
+    assert not (adopter_project / "target" / "dev.duckdb").exists()
     assert "--target" in result.command
 
 
@@ -89,27 +62,31 @@ def _move_profile(project: Path, tmp_path: Path) -> Path:
     return profiles
 
 
-def test_profiles_dir_is_passed_when_given(project: Path, tmp_path: Path) -> None:
+def test_profiles_dir_is_passed_when_given(adopter_project: Path, tmp_path: Path) -> None:
     """A profile kept outside the project is used through `profiles_dir`."""
-    profiles = _move_profile(project, tmp_path)
-    result = run_dbt_models.fn("dim_scoring_rule", project_dir=project, profiles_dir=profiles)
-    assert _rules(project / "target" / "dev.duckdb") > 0
+    profiles = _move_profile(adopter_project, tmp_path)
+    result = run_dbt_models.fn(
+        "dim_scoring_rule", project_dir=adopter_project, profiles_dir=profiles
+    )
+    assert _rules(adopter_project / "target" / "dev.duckdb") > 0
     assert "--profiles-dir" in result.command
 
 
-def test_dbt_profiles_dir_from_the_environment_is_honoured(project: Path, tmp_path: Path) -> None:
+def test_dbt_profiles_dir_from_the_environment_is_honoured(
+    adopter_project: Path, tmp_path: Path
+) -> None:
     """With DBT_PROFILES_DIR set and no `profiles_dir`, dbt finds the profile there."""
-    profiles = _move_profile(project, tmp_path)
+    profiles = _move_profile(adopter_project, tmp_path)
     result = run_dbt_models.fn(
-        "dim_scoring_rule", project_dir=project, env={"DBT_PROFILES_DIR": str(profiles)}
+        "dim_scoring_rule", project_dir=adopter_project, env={"DBT_PROFILES_DIR": str(profiles)}
     )
-    assert _rules(project / "target" / "dev.duckdb") > 0
+    assert _rules(adopter_project / "target" / "dev.duckdb") > 0
     assert "--profiles-dir" not in result.command
 
 
-def test_nothing_is_added_that_was_not_asked_for(project: Path) -> None:
+def test_nothing_is_added_that_was_not_asked_for(adopter_project: Path) -> None:
     """No --vars, --profiles-dir or --target of the kit's own: dbt keeps its partial parse."""
-    result = run_dbt_models.fn("dim_scoring_rule", project_dir=project)
+    result = run_dbt_models.fn("dim_scoring_rule", project_dir=adopter_project)
     assert not {"--vars", "--profiles-dir", "--target"} & set(result.command)
 
 
@@ -119,14 +96,14 @@ def _note(database: Path) -> str:
 
 
 @pytest.mark.parametrize("justfile", [JUSTFILE, POSITIONAL_JUSTFILE], ids=["ARGS", "positional"])
-def test_a_just_recipe_receives_json_vars_whole(project: Path, justfile: str) -> None:
+def test_a_just_recipe_receives_json_vars_whole(adopter_project: Path, justfile: str) -> None:
     """`dbt build {{ARGS}}` and `[positional-arguments]` recipes get the JSON vars intact."""
-    (project / "justfile").write_text(justfile)
+    (adopter_project / "justfile").write_text(justfile)
     note = 'a "quoted" note: {with} spaces'
     run_dbt_models.fn(
-        "mrt_note", project_dir=project, command=["just", "dbt-run"], vars={"note": note}
+        "mrt_note", project_dir=adopter_project, command=["just", "dbt-run"], vars={"note": note}
     )
-    assert _note(project / "target" / "dev.duckdb") == note
+    assert _note(adopter_project / "target" / "dev.duckdb") == note
 
 
 HOLD_THE_FILE = """
@@ -140,7 +117,7 @@ sys.stdin.read()  # until the test closes the pipe or kills this process
 
 @pytest.mark.parametrize("command", [None, ["dbt", "build"]], ids=["in-process", "subprocess"])
 def test_a_database_held_by_another_process_is_a_retryable_lock_error(
-    project: Path, tmp_path: Path, command: list[str] | None
+    adopter_project: Path, tmp_path: Path, command: list[str] | None
 ) -> None:
     """A DuckDB file that a notebook holds open raises MartLockedError, which is retried."""
     database = tmp_path / "held.duckdb"
@@ -157,7 +134,7 @@ def test_a_database_held_by_another_process_is_a_retryable_lock_error(
             with pytest.raises(MartLockedError, match="another process holds the file") as caught:
                 run_dbt_models.fn(
                     "dim_scoring_rule",
-                    project_dir=project,
+                    project_dir=adopter_project,
                     command=command,
                     env={"DBT_DUCKDB_PATH": str(database)},
                 )
@@ -167,17 +144,17 @@ def test_a_database_held_by_another_process_is_a_retryable_lock_error(
     assert "lock" in str(caught.value)
 
 
-def test_other_failures_are_not_lock_errors(project: Path) -> None:
+def test_other_failures_are_not_lock_errors(adopter_project: Path) -> None:
     """A failing model stays a DbtRunError (not retried), even with the lock words absent."""
-    (project / "models" / "marts" / "mrt_bad.sql").write_text("select nope from nowhere\n")
+    (adopter_project / "models" / "marts" / "mrt_bad.sql").write_text("select nope from nowhere\n")
     with pytest.raises(DbtRunError) as caught:
-        run_dbt_models.fn("mrt_bad", project_dir=project)
+        run_dbt_models.fn("mrt_bad", project_dir=adopter_project)
     assert not isinstance(caught.value, MartLockedError)
 
 
-def test_the_result_names_what_ran(project: Path) -> None:
+def test_the_result_names_what_ran(adopter_project: Path) -> None:
     """The result records the in-process invocation and the selector."""
-    result = run_dbt_models.fn("dim_scoring_rule", project_dir=project)
+    result = run_dbt_models.fn("dim_scoring_rule", project_dir=adopter_project)
     assert isinstance(result, DbtRunResult)
     assert result.command[:2] == ("dbtRunner", "build")
     assert result.selector == "dim_scoring_rule"

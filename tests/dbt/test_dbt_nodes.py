@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from tests.conftest import Emitted
+from tests.dbt.conftest import SIZE, Project
 
 from ff_prefect_kit import DbtRunError, run_dbt_models
-from ff_prefect_kit.dbt._nodes import NodeRun, _record, _source_key, node_runs, report_nodes
+from ff_prefect_kit.dbt._node_assets import _source_key
+from ff_prefect_kit.dbt._node_runs import NodeRun, node_runs
+from ff_prefect_kit.dbt._nodes import _record, report_nodes
 from ff_prefect_kit.testing import HarnessHandle, RunRecord
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "dbt_project"
-SIZE = {"synthetic_seasons": 2, "synthetic_players": 60, "synthetic_seed": 5}
 SEED = "seed.ff_analytics_example.dim_scoring_rule"
 T0 = dt.datetime(2026, 11, 29, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -220,37 +221,26 @@ def test_outside_a_flow_run_nothing_is_recorded(tmp_path: Path) -> None:
     assert report_nodes(raw, tmp_path, database=tmp_path / "ff.duckdb") == []
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """A copy of the example project with its seed built once, and the env its runs use."""
-    root = tmp_path_factory.mktemp("dbt-nodes")
-    directory = root / "dbt_project"
-    shutil.copytree(EXAMPLE, directory, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb"))
-    env = {"FF_DUCKDB_PATH": str(root / "ff.duckdb"), "FF_DATA_DIR": str(root / "data")}
-    run_dbt_models.fn("dim_scoring_rule", project_dir=directory, vars=SIZE, env=env)
-    return directory, env
-
-
 def build_in_a_flow(
-    harness: HarnessHandle, project: tuple[Path, dict[str, str]], selector: str, **options: Any
+    harness: HarnessHandle, project: Project, selector: str, **options: Any
 ) -> RunRecord:
     """Run `run_dbt_models(selector)` in a flow and read the run back."""
     from prefect import flow
 
-    directory, env = project
-
     @flow
     def build() -> None:
-        run_dbt_models(selector, project_dir=directory, vars=SIZE, env=env, **options)
+        run_dbt_models(
+            selector, project_dir=project.directory, vars=SIZE, env=project.env, **options
+        )
 
     return harness.run_record(build(return_state=True))
 
 
 def test_in_a_flow_each_node_is_a_task_run_nested_in_run_dbt_models(
-    project: tuple[Path, dict[str, str]], prefect_test_harness: HarnessHandle
+    seeded_project: Project, prefect_test_harness: HarnessHandle
 ) -> None:
     """The seed and its three tests are completed task runs under run-dbt-models."""
-    record = build_in_a_flow(prefect_test_harness, project, "dim_scoring_rule")
+    record = build_in_a_flow(prefect_test_harness, seeded_project, "dim_scoring_rule")
     parent = record.task("run-dbt-models")
     nodes = {t.name: t for t in record.tasks if t.id != parent.id}
     assert len(nodes) == 4
@@ -260,15 +250,14 @@ def test_in_a_flow_each_node_is_a_task_run_nested_in_run_dbt_models(
 
 
 def test_a_failing_dbt_test_is_a_failed_task_run_with_its_failing_rows(
-    project: tuple[Path, dict[str, str]], prefect_test_harness: HarnessHandle
+    seeded_project: Project, prefect_test_harness: HarnessHandle
 ) -> None:
     """The UI shows which node failed: the dbt test's task run fails with its row count."""
-    directory, _ = project
-    failing = directory / "tests" / "assert_three_rules_fail.sql"
+    failing = seeded_project.directory / "tests" / "assert_three_rules_fail.sql"
     failing.parent.mkdir(exist_ok=True)
     failing.write_text("select * from {{ ref('dim_scoring_rule') }} limit 3\n")
     try:
-        record = build_in_a_flow(prefect_test_harness, project, "assert_three_rules_fail")
+        record = build_in_a_flow(prefect_test_harness, seeded_project, "assert_three_rules_fail")
     finally:
         failing.unlink()
     assert record.task("run-dbt-models").state == "FAILED"
@@ -278,19 +267,21 @@ def test_a_failing_dbt_test_is_a_failed_task_run_with_its_failing_rows(
 
 
 def test_report_nodes_false_records_only_run_dbt_models(
-    project: tuple[Path, dict[str, str]], prefect_test_harness: HarnessHandle
+    seeded_project: Project, prefect_test_harness: HarnessHandle
 ) -> None:
     """With report_nodes=False the flow run has the one run-dbt-models task run."""
-    record = build_in_a_flow(prefect_test_harness, project, "dim_scoring_rule", report_nodes=False)
+    record = build_in_a_flow(
+        prefect_test_harness, seeded_project, "dim_scoring_rule", report_nodes=False
+    )
     assert [t.task_name for t in record.tasks] == ["run-dbt-models"]
 
 
 def test_a_subprocess_run_is_reported_from_run_results_json(
-    project: tuple[Path, dict[str, str]], prefect_test_harness: HarnessHandle
+    seeded_project: Project, prefect_test_harness: HarnessHandle
 ) -> None:
     """`command=["dbt", "build"]` records the nodes too, with the graph from the manifest."""
     record = build_in_a_flow(
-        prefect_test_harness, project, "dim_scoring_rule", command=["dbt", "build"]
+        prefect_test_harness, seeded_project, "dim_scoring_rule", command=["dbt", "build"]
     )
     tests = [t for t in record.tasks if t.name.startswith("test ")]
     assert len(tests) == 3
@@ -298,39 +289,19 @@ def test_a_subprocess_run_is_reported_from_run_results_json(
 
 
 def test_the_error_still_names_the_failing_node_when_reporting(
-    project: tuple[Path, dict[str, str]], prefect_test_harness: HarnessHandle
+    seeded_project: Project, prefect_test_harness: HarnessHandle
 ) -> None:
     """Reporting nodes does not change the error run_dbt_models raises."""
     from prefect import flow
 
-    directory, env = project
-
     @flow
     def build() -> None:
-        run_dbt_models("mrt_typo_x", project_dir=directory, vars=SIZE, env=env)
+        run_dbt_models(
+            "mrt_typo_x", project_dir=seeded_project.directory, vars=SIZE, env=seeded_project.env
+        )
 
     with pytest.raises(DbtRunError, match="selector 'mrt_typo_x' matched no nodes"):
         build()
-
-
-class Emitted:
-    """The asset events the kit emits, kept instead of sent."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def __call__(self, event: str, resource: dict[str, str], **kwargs: Any) -> None:
-        self.events.append({"event": event, "resource": resource, **kwargs})
-
-
-@pytest.fixture
-def emitted(monkeypatch: pytest.MonkeyPatch) -> Emitted:
-    """The asset events of the test, caught where the kit emits them."""
-    import prefect.events
-
-    caught = Emitted()
-    monkeypatch.setattr(prefect.events, "emit_event", caught)
-    return caught
 
 
 def model_raw(tmp_path: Path) -> dict[str, Any]:
@@ -414,7 +385,7 @@ def test_the_models_built_pass_on_to_the_tasks_after_run_dbt_models(
 
 
 def test_a_report_that_fails_never_fails_the_build(
-    project: tuple[Path, dict[str, str]],
+    seeded_project: Project,
     prefect_test_harness: HarnessHandle,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -426,6 +397,6 @@ def test_a_report_that_fails_never_fails_the_build(
         raise RuntimeError("the events client went away")
 
     monkeypatch.setattr(runner, "_record_nodes", broken)
-    record = build_in_a_flow(prefect_test_harness, project, "dim_scoring_rule")
+    record = build_in_a_flow(prefect_test_harness, seeded_project, "dim_scoring_rule")
     assert record.task("run-dbt-models").state == "COMPLETED"
     assert "Could not record dbt's nodes as task runs" in caplog.text

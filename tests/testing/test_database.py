@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from ff_prefect_kit.testing import default_database_cache
 from ff_prefect_kit.testing._database import (
     database_path,
     database_template,
-    default_database_cache,
     keep_database,
     start_from,
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ff_prefect_kit.testing._server import HarnessServer, HarnessStartError
+from ff_prefect_kit.testing import HarnessStartError
+from ff_prefect_kit.testing._server import HarnessServer
 
 
 def test_a_server_that_does_not_answer_in_time_is_stopped_and_named() -> None:

@@ -14,7 +14,6 @@ from ff_prefect_kit.testing import (
     MART_COLUMNS,
     PLAYERS_TABLE,
     POSITIONS,
-    SEASON_TYPES,
     STAT_COLUMNS,
     STAT_PROFILE,
     build_mart,
@@ -59,9 +58,19 @@ def test_marts_file_is_replaced_when_written_again(tmp_path: Path) -> None:
 def test_same_seed_gives_the_same_data() -> None:
     """Two runs with one seed and size are equal row for row."""
     first = generate_raw(seasons=2, players=80, seed=11)
+    generate_raw(seasons=1, players=10, seed=0)  # so that the next call generates anew
     second = generate_raw(seasons=2, players=80, seed=11)
     assert_frame_equal(first.player_week_stats, second.player_week_stats)
     assert_frame_equal(first.players, second.players)
+
+
+def test_editing_the_frames_in_place_leaves_the_next_call_alone() -> None:
+    """The remembered result is handed out as copies: changing one reaches no other caller."""
+    first = generate_raw(seasons=1, players=20, seed=4)
+    before = first.players.clone()
+    first.players[0, "display_name"] = "changed"
+    first.players.insert_column(0, pl.Series("extra", [0] * first.players.height))
+    assert_frame_equal(generate_raw(seasons=1, players=20, seed=4).players, before)
 
 
 def test_another_seed_gives_other_data() -> None:
@@ -114,7 +123,7 @@ def test_all_23_real_positions_occur(mart: pl.DataFrame) -> None:
 
 def test_season_types_are_the_real_marts(mart: pl.DataFrame) -> None:
     """Weeks 1-18 are REG, 19-22 POST, as the real mart holds them."""
-    assert set(mart["season_type"].unique()) == set(SEASON_TYPES)
+    assert set(mart["season_type"].unique()) == {"REG", "POST"}
     reg = mart.filter(pl.col("season_type") == "REG")["week"]
     post = mart.filter(pl.col("season_type") == "POST")["week"]
     assert (reg.min(), reg.max()) == (1, 18)

@@ -4,7 +4,7 @@ Needs the `dbt` extra (`ff_prefect_kit[dbt]`); dbt is imported only when a run s
 """
 
 from ff_prefect_kit._exports import publish as _publish
-from ff_prefect_kit.dbt._runner import DbtNodeResult, DbtRunResult
+from ff_prefect_kit.dbt._results import DbtNodeResult, DbtRunResult
 
 __all__ = ["DbtNodeResult", "DbtRunResult"]
 

@@ -7,6 +7,7 @@ fixture. `ff_prefect_kit.testing.strategies` adds Hypothesis strategies (it need
 """
 
 from ff_prefect_kit._config import is_testing, set_testing
+from ff_prefect_kit._errors import HarnessStartError
 from ff_prefect_kit._exports import publish as _publish
 from ff_prefect_kit.testing._contract import (
     ALLOWED_SEASON_TYPES,
@@ -14,7 +15,6 @@ from ff_prefect_kit.testing._contract import (
     MART_TABLE,
     PLAYERS_TABLE,
     POSITIONS,
-    SEASON_TYPES,
     STAT_COLUMNS,
     STAT_PROFILE,
     UNMAPPED_SHARE,
@@ -25,17 +25,11 @@ from ff_prefect_kit.testing._discord import (
     DiscordWebhookMock,
     mock_discord_webhook,
 )
-from ff_prefect_kit.testing._generator import (
-    SyntheticRaw,
-    generate_raw,
-    generate_raw_once,
-    scoring_rules,
-)
+from ff_prefect_kit.testing._generator import SyntheticRaw, generate_raw, scoring_rules
 from ff_prefect_kit.testing._harness import HarnessHandle, prefect_harness
 from ff_prefect_kit.testing._marts import build_mart, build_synthetic_marts
 from ff_prefect_kit.testing._prefect_server import PrefectServer
 from ff_prefect_kit.testing._records import RunRecord, TaskRecord, run_record
-from ff_prefect_kit.testing._server import HarnessStartError
 
 __all__ = [
     "ALLOWED_SEASON_TYPES",
@@ -43,7 +37,6 @@ __all__ = [
     "MART_TABLE",
     "PLAYERS_TABLE",
     "POSITIONS",
-    "SEASON_TYPES",
     "STAT_COLUMNS",
     "STAT_PROFILE",
     "UNMAPPED_SHARE",
@@ -59,7 +52,6 @@ __all__ = [
     "build_synthetic_marts",
     "default_database_cache",
     "generate_raw",
-    "generate_raw_once",
     "is_testing",
     "mock_discord_webhook",
     "prefect_harness",

@@ -9,7 +9,6 @@ __all__ = [
     "PLAYERS_TABLE",
     "POSITIONS",
     "POSITION_WEIGHTS",
-    "SEASON_TYPES",
     "STAT_COLUMNS",
     "STAT_PROFILE",
     "TEAMS",
@@ -117,11 +116,9 @@ Specialists and offensive linemen record none of the scored stats: their fantasy
 points are 0, as in the real mart.
 """
 
-SEASON_TYPES: tuple[str, ...] = ("REG", "POST")
-"""The season types the real mart holds: weeks 1-18 are `REG`, 19-22 `POST`."""
-
 ALLOWED_SEASON_TYPES: tuple[str, ...] = ("REG", "POST", "WC", "DIV", "CON", "SB", "PRE")
-"""Every season type the mart's schema allows."""
+"""Every season type the mart's schema allows; the real mart holds `REG` (weeks 1-18) and
+`POST` (19-22), and so do the synthetic marts."""
 
 UNMAPPED_SHARE = 0.6
 """The share of players missing from the crosswalk in a fresh build: most of them."""

@@ -17,6 +17,10 @@ seed.
 Weekly values come from a counter-based hash of (seed, player, season, week, stat) computed
 with Polars integer arithmetic, so 25 seasons x 2,000 players takes seconds, and the output
 is identical on every platform and Polars version.
+
+The module is one pipeline (careers, then games, then stat lines, then the crosswalk)
+whose steps share the hash and the constants, so it stays whole; about 80 of its lines
+are the tables of names.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from ff_prefect_kit.testing._contract import (
     UNMAPPED_SHARE,
 )
 
-__all__ = ["SyntheticRaw", "generate_raw", "generate_raw_once", "scoring_rules"]
+__all__ = ["SyntheticRaw", "generate_raw", "scoring_rules"]
 
 _FIRST_NAMES = (
     "Aaron",
@@ -123,6 +127,9 @@ _LAST_NAMES = (
 )
 
 _REG_WEEKS = 18
+_SEASON_TYPES = ("REG", "POST")
+"""The season types the real mart holds, and all the generator writes: weeks 1-18 are `REG`,
+19-22 `POST`. The contract allows more (`ALLOWED_SEASON_TYPES`)."""
 _INJURY_SHARE = 0.3
 _MOD = 2**31
 
@@ -403,6 +410,11 @@ def generate_raw(
 ) -> SyntheticRaw:
     """Generate the raw weekly stats and the player crosswalk.
 
+    The last result is remembered: the example dbt project's two raw Python models ask
+    for the same frames in one build, and get them from one generation. (dbt reads each
+    model's `dbt.config.get(...)` calls from the model's own source, so the models keep
+    those calls and pass the values here.)
+
     Args:
         seasons: How many seasons, ending with `last_season`.
         players: How many distinct players over those seasons.
@@ -416,6 +428,18 @@ def generate_raw(
         InvalidOptionError: A size is not a whole number >= 1.
     """
     _check_size(seasons, players, last_season)
+    raw = _generate(seasons, players, seed, last_season)
+    # Clones share the columns, so they cost nothing; an in-place edit of one of them
+    # never reaches the remembered frames.
+    return SyntheticRaw(
+        player_week_stats=raw.player_week_stats.clone(), players=raw.players.clone()
+    )
+
+
+# The frames are a pure function of the arguments, so what is remembered never needs
+# forgetting. `typed`: `seed=1`, `1.0` and `True` are equal, yet need not give one result.
+@functools.lru_cache(maxsize=1, typed=True)
+def _generate(seasons: int, players: int, seed: int, last_season: int) -> SyntheticRaw:
     careers = _careers(seasons, players, seed, last_season)
     weeks = pl.DataFrame({"week": range(1, 23)}, schema={"week": pl.Int32})
     week = pl.col("week")
@@ -438,8 +462,8 @@ def generate_raw(
             "season",
             "week",
             pl.when(week <= _REG_WEEKS)
-            .then(pl.lit("REG"))
-            .otherwise(pl.lit("POST"))
+            .then(pl.lit(_SEASON_TYPES[0]))
+            .otherwise(pl.lit(_SEASON_TYPES[1]))
             .alias("season_type"),
             "position",
             "team",
@@ -458,15 +482,3 @@ def generate_raw(
         .select("gsis_id", "player_id", "display_name", "position", "current_team")
     )
     return SyntheticRaw(player_week_stats=player_week_stats, players=crosswalk)
-
-
-@functools.lru_cache(maxsize=1)
-def generate_raw_once(*, seasons: int, players: int, seed: int) -> SyntheticRaw:
-    """`generate_raw`, remembered for the last sizes and seed asked for.
-
-    The example project's two raw dbt Python models ask for the same frames in one
-    dbt build; this generates them once per process instead of once per model. (dbt
-    reads each model's `dbt.config.get(...)` calls from the model's own source, so
-    the models keep those calls and pass the values here.)
-    """
-    return generate_raw(seasons=seasons, players=players, seed=seed)

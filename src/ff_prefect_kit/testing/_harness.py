@@ -15,7 +15,7 @@ from ff_prefect_kit._context import environment
 from ff_prefect_kit._internals import global_settings_context
 from ff_prefect_kit.alerts._throttle import reset_throttles
 from ff_prefect_kit.testing._database import database_template, keep_database
-from ff_prefect_kit.testing._records import RunRecord, run_record
+from ff_prefect_kit.testing._records import run_record as _run_record
 from ff_prefect_kit.testing._server import HarnessServer, drain_client_workers
 
 __all__ = ["HarnessHandle", "LaunchedHarness", "launch_harness", "prefect_harness"]
@@ -32,14 +32,14 @@ class HarnessHandle:
     Attributes:
         api_url: The temporary API's URL (on loopback).
         home: The temporary `PREFECT_HOME`; results and local storage live below it.
+        run_record: `ff_prefect_kit.testing.run_record` itself, at hand on the fixture:
+            inside the harness it reads from the harness's API.
     """
 
     api_url: str
     home: Path
 
-    def run_record(self, state_or_id: Any, **options: Any) -> RunRecord:
-        """Read a finished flow run back from this API; see `run_record`."""
-        return run_record(state_or_id, **options)
+    run_record = staticmethod(_run_record)
 
 
 @contextmanager

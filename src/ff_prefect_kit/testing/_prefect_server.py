@@ -15,27 +15,19 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Self
 
-from ff_prefect_kit.testing._database import start_from
-from ff_prefect_kit.testing._server import (
-    HarnessStartError,
-    _free_port,
-    drain_client_workers,
-    output_tail,
-)
+from ff_prefect_kit.testing._server import ServerProcess, drain_client_workers, free_port
 
 __all__ = ["PrefectServer"]
 
-_STOP_TIMEOUT = 15.0
 # Settings of the caller's that must not reach the server: it is a fresh local one.
 _NOT_PASSED = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_HOME")
 
 
-class PrefectServer:
+class PrefectServer(ServerProcess):
     """`prefect server start` on a free loopback port, its own home and SQLite database.
 
     Use it as a context manager: the server is stopped (its whole process group) on
@@ -47,22 +39,15 @@ class PrefectServer:
         startup_timeout: Seconds to wait for `/api/health`.
     """
 
+    port: int
+    _what = "`prefect server start`"
+    _poll_interval = 0.1
+    _stop_timeout = 15.0
+
     def __init__(self, template: Path | None = None, startup_timeout: float = 180.0) -> None:
-        self.template = template
+        super().__init__(template, port=free_port())
         self.startup_timeout = startup_timeout
-        self.port = _free_port()
         self.home = Path(tempfile.mkdtemp(prefix="ff-prefect-server-"))
-        self.process: subprocess.Popen[bytes] | None = None
-        self._output: IO[bytes] | None = None
-
-    def __repr__(self) -> str:
-        state = "running" if self.process is not None else "stopped"
-        return f"PrefectServer(port={self.port}, {state})"
-
-    @property
-    def api_url(self) -> str:
-        """The API's URL, `http://127.0.0.1:<port>/api`."""
-        return f"http://127.0.0.1:{self.port}/api"
 
     @property
     def database(self) -> Path:
@@ -84,9 +69,10 @@ class PrefectServer:
             HarnessStartError: No answer within the start-up timeout, or the process
                 exited; the message has the end of its output.
         """
-        import httpx
+        self.launch()
+        self.wait(self.startup_timeout)
 
-        start_from(self.template, self.database)
+    def _spawn(self) -> subprocess.Popen[bytes]:
         environment = {k: v for k, v in os.environ.items() if k not in _NOT_PASSED}
         environment |= {
             "PREFECT_HOME": str(self.home),
@@ -95,48 +81,23 @@ class PrefectServer:
             "PREFECT_SERVER_UI_ENABLED": "false",
             "PREFECT_UI_ENABLED": "false",
         }
-        self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         command = [sys.executable, "-m", "prefect", "server", "start"]
-        self.process = subprocess.Popen(
+        return subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", str(self.port)],
             env=environment,
             stdout=self._output,
             stderr=self._output,
             start_new_session=True,  # its own process group: stop() ends its children too
         )
-        deadline = time.monotonic() + self.startup_timeout
-        with httpx.Client() as client:
-            while time.monotonic() < deadline:
-                if (code := self.process.poll()) is not None:
-                    failure = self._failure(f"exited with code {code}")
-                    self.stop()
-                    raise HarnessStartError(failure)
-                with contextlib.suppress(httpx.TransportError):
-                    if client.get(f"{self.api_url}/health", timeout=5).status_code == 200:
-                        return
-                time.sleep(0.1)
-        failure = self._failure(f"did not answer within {self.startup_timeout:g} s")
-        self.stop()
-        raise HarnessStartError(failure)
 
-    def _failure(self, what: str) -> str:
-        return f"`prefect server start` on port {self.port} {what}{output_tail(self._output)}"
+    # The server's own children (its services) share its process group: signal them all.
+    def _terminate(self, process: subprocess.Popen[bytes]) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
 
-    def stop(self) -> None:
-        """Stop the server's process group (SIGTERM, then SIGKILL); idempotent."""
-        process, self.process = self.process, None
-        if process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=_STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        output, self._output = self._output, None
-        if output is not None:
-            output.close()
+    def _kill(self, process: subprocess.Popen[bytes]) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
     @contextlib.contextmanager
     def use(self) -> Iterator[None]:
@@ -155,7 +116,7 @@ class PrefectServer:
         finally:
             drain_client_workers()
 
-    def __enter__(self) -> PrefectServer:
+    def __enter__(self) -> Self:
         try:
             self.start()
         except BaseException:
@@ -164,5 +125,5 @@ class PrefectServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.stop()
+        super().__exit__(*exc)
         shutil.rmtree(self.home, ignore_errors=True)
