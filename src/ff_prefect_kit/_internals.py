@@ -6,6 +6,9 @@ for and the releases the kit supports when a library no longer has it. The test 
 calls `check_all()`, so CI on each supported stack proves every lookup still resolves.
 
 Supported: Prefect 3.6.3 and later 3.x, Pydantic 2.12 and later 2.x, dbt-core 1.10-1.11.
+
+Long on purpose: keeping every private part in one file is what lets a reader (and
+`tests/test_layering.py`) see all the kit owes to other libraries' internals at once.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ the Prefect server (self-hosted or Cloud) from the events of every flow run:
 Each sends a Discord message through a notification block, which the server itself
 calls. The default block is Prefect's own `CustomWebhookNotificationBlock` shaped as a
 Discord message, so it runs on Prefect Cloud too, where the kit's code is not installed.
+
+The three automations' definitions, their message templates and their install are one
+module (a little over 350 lines): each trigger and the text sent for it are read together.
 """
 
 from __future__ import annotations

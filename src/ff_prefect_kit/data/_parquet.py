@@ -1,4 +1,10 @@
-"""Write analytics output to Parquet atomically, under the analytics root."""
+"""Write analytics output to Parquet atomically, under the analytics root.
+
+One module, over 350 lines, because its parts are one guarantee: the output path
+confined to the root, the temporary file locked while written, swept when its writer
+died, fsynced and renamed into place, and the reader that never sees a half-renamed
+file. Split, each part would hold half of an invariant.
+"""
 
 from __future__ import annotations
 
