@@ -18,6 +18,47 @@ settings.register_profile("kit", deadline=None)
 settings.load_profile("kit")
 
 
+# The slow families: each test here starts processes of its own (a real server and its
+# workers, pytester sessions, the demo, dbt builds killed at random points, wheel builds,
+# fresh Prefect homes). `uv run pytest -m "not slow"` is the quick local loop; CI runs all.
+SLOW_FILES = frozenset(
+    {
+        "tests/cli/test_demo.py",
+        "tests/cli/test_new_flow.py",
+        "tests/cli/test_wheel.py",
+        "tests/dbt/test_dbt_ephemeral_api.py",
+        "tests/reliability/test_crash_leftovers.py",
+        "tests/reliability/test_crash_writers.py",
+        "tests/reliability/test_dbt_killed.py",
+        "tests/reliability/test_load.py",
+        "tests/scale/test_dask.py",
+        "tests/test_docs.py",
+        "tests/test_local_run.py",
+        "tests/test_new_project.py",
+        "tests/testing/test_automations_on_a_server.py",
+        "tests/testing/test_deployments.py",
+        "tests/testing/test_plugin.py",
+    }
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the suite's own marker."""
+    config.addinivalue_line(
+        "markers", "slow: a test of a slow family (tests/conftest.py SLOW_FILES); CI runs them"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test of a slow family `slow`."""
+    root = config.rootpath
+    for item in items:
+        if item.path.is_relative_to(root) and (
+            item.path.relative_to(root).as_posix() in SLOW_FILES
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
 def modules_after(module: str, packages: tuple[str, ...]) -> list[str]:
     """The modules of `packages` loaded once a fresh interpreter imports `module`."""
     code = (

@@ -18,18 +18,25 @@ How a page's ```` ```python ```` blocks run:
   - `<!-- not run: <reason> -->`: do not run it (it is still compiled); the reason is
     required, e.g. `<!-- not run: posts to a real Discord webhook -->`.
 
+A block a reader copies must work as copied, or say it is a fragment: a Python block that
+uses a name it does not define (a `<!-- continue -->` block, or a block not run that builds
+on an earlier one) starts with a comment line, visible in the rendered page, such as
+`# Continues the example above: weekly_points is defined there.`, naming each such name.
+
 Other blocks are not run, but every `ff-prefect-kit <command>` written in code on any page
 must be a command of the CLI, and `docs/reference.md`'s tables must match the code.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import inspect
 import json
 import os
 import re
 import subprocess
+import symtable
 import sys
 import tempfile
 import traceback
@@ -54,6 +61,7 @@ _COMMENT = re.compile(r"^\s*<!--(?P<body>.*?)-->\s*$")
 _MARKER = re.compile(r"^\s*(?P<kind>continue|raises|not run)\s*(?::\s*(?P<arg>.*?))?\s*$")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _COMMAND = re.compile(r"ff-prefect-kit((?: [a-z][a-z-]*)+)")
+_FRAGMENT_LABEL = re.compile(r"^# Continues\b")
 
 
 @dataclass(frozen=True)
@@ -314,6 +322,48 @@ def test_continued_block_follows_a_block_that_runs(block: Block) -> None:
     before = python[: python.index(block)]
     assert before, f"{block.id}: the first Python block of a page cannot continue"
     assert before[-1].runs, f"{block.id}: continues {before[-1].id}, which is not run"
+
+
+# --- fragments ---------------------------------------------------------------------------
+
+
+def undefined_names(code: str) -> list[str]:
+    """The global names `code` reads but neither defines, imports nor gets from builtins."""
+    top = symtable.symtable(code, "<block>", "exec")
+    defined = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
+    used: set[str] = set()
+    tables = [top]
+    while tables:
+        table = tables.pop()
+        for symbol in table.get_symbols():
+            # At module level every name is global; inside a function or class, the
+            # names it neither binds nor takes from an enclosing function are.
+            if symbol.is_referenced() and (table is top or symbol.is_global()):
+                used.add(symbol.get_name())
+        tables += table.get_children()
+    return sorted(used - defined - set(dir(builtins)) - {"__file__", "__name__"})
+
+
+def test_undefined_names_sees_names_used_inside_functions_and_classes() -> None:
+    """A name read in a function, a class body or a comprehension, defined nowhere, is found."""
+    code = "import a.b\nclass C:\n    x = y\n    def f(self):\n        return [i for i in z]\n"
+    assert undefined_names(code) == ["y", "z"]
+
+
+@pytest.mark.parametrize("block", _blocks(lambda b: b.lang in PYTHON))
+def test_a_fragment_says_so_in_its_first_line(block: Block) -> None:
+    """A block using names it does not define starts with `# Continues ...` naming them."""
+    missing = undefined_names(block.code)
+    if not missing:
+        return
+    first = block.code.splitlines()[0] if block.code.strip() else ""
+    assert _FRAGMENT_LABEL.match(first), (
+        f"{block.id}: uses {missing} without defining them; define them in the block, or "
+        "make its first line say where they come from, e.g. "
+        f"`# Continues the example above: {missing[0]} is defined there.`"
+    )
+    unnamed = [name for name in missing if not re.search(rf"\b{re.escape(name)}\b", first)]
+    assert not unnamed, f"{block.id}: its first line does not name {unnamed}"
 
 
 # --- the command line --------------------------------------------------------------------

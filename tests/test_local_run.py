@@ -29,27 +29,51 @@ if __name__ == "__main__":
 """
 
 
-def test_python_my_flow_py_runs_first_time_with_a_fresh_prefect_home(tmp_path: Path) -> None:
-    """With .env copied from .env.example, `python my_flow.py` on a new home completes quietly."""
-    shutil.copyfile(ENV_EXAMPLE, tmp_path / ".env")
-    (tmp_path / "my_flow.py").write_text(FLOW)
+def _run_flow(folder: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`python my_flow.py` in `folder` on a never-used Prefect home, without this suite's
+    Prefect, kit and Discord settings; `settings` are added to its environment."""
+    (folder / "my_flow.py").write_text(FLOW)
     environment = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith(("PREFECT_", "FF_", "DISCORD_"))
     }
-    environment["PREFECT_HOME"] = str(tmp_path / "fresh-prefect-home")
-    done = subprocess.run(
+    environment |= {"PREFECT_HOME": str(folder / "fresh-prefect-home"), **settings}
+    return subprocess.run(
         [sys.executable, "my_flow.py"],
-        cwd=tmp_path,
+        cwd=folder,
         env=environment,
         capture_output=True,
         text=True,
         timeout=400,
         check=False,
     )
+
+
+def test_python_my_flow_py_runs_first_time_with_a_fresh_prefect_home(tmp_path: Path) -> None:
+    """With .env copied from .env.example, `python my_flow.py` on a new home completes quietly."""
+    shutil.copyfile(ENV_EXAMPLE, tmp_path / ".env")
+    done = _run_flow(tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "total 4.0" in done.stdout
     assert "Failed to send telemetry" not in output
     assert "Timed out" not in output
+
+
+def test_python_my_flow_py_runs_first_time_on_a_fresh_home_without_env(tmp_path: Path) -> None:
+    """No .env and a never-used Prefect home: the flow waits for the local API and completes."""
+    done = _run_flow(tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "total 4.0" in done.stdout
+
+
+def test_a_first_run_that_cannot_start_the_local_api_says_what_to_do(tmp_path: Path) -> None:
+    """Local API not up in time: the error names `ff-prefect-kit init` and the setting."""
+    # One second: no server starts in time, as a first start on a slow machine in 20 s.
+    done = _run_flow(tmp_path, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="1")
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if "ff-prefect-kit init" in line]
+    assert any("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in line for line in errors), (
+        done.stderr[-3000:]
+    )

@@ -23,6 +23,7 @@ EXPECTED = {
     "KitSettings",
     "MartLockedError",
     "MartNotFoundError",
+    "MartReadError",
     "OutputPathError",
     "ParquetWriteError",
     "SchemaValidationError",

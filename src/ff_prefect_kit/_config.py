@@ -36,8 +36,13 @@ class _State:
         # The known secrets, and what they were read from (see _secrets.known_secrets).
         self.secrets_key: Any = None
         self.secrets: tuple[str, ...] = ()
+        self.secrets_matcher: Any = None  # _secrets.KnownSecrets, compiled once per key
         # Every alert state file a throttle of this process has used, alive or not.
         self.throttle_files: set[Path] = set()
+        # (API URL, Variable name) of every alert window this process wrote to an API,
+        # and the APIs whose window lock is known to exist (alerts._throttle_api).
+        self.throttle_variables: set[tuple[str, str]] = set()
+        self.throttle_locks: set[str] = set()
         # (loaders' database, dbt's database) pairs already warned about.
         self.warned_database_pairs: set[tuple[Path, Path]] = set()
         # Loggers already looked at for user modules, and how many existed then.

@@ -8,6 +8,7 @@
     ├── InvalidMartNameError (ValueError)    a mart or column name is not an identifier
     ├── DatabaseNotFoundError (FileNotFoundError)   no DuckDB file at the path
     ├── MartLockedError                      a writer holds the DuckDB file (retried)
+    ├── MartReadError                        a mart that exists but cannot be read
     ├── OutputPathError (ValueError)         an output path that may not be written
     ├── ParquetWriteError (ValueError)       data that cannot be written as a table
     ├── DiskFullError (OSError)              no space left for an output (retried)
@@ -30,13 +31,16 @@ DUCKDB_LOCK_TEXTS = ("Could not set lock on file", "Conflicting lock is held")
 """What DuckDB says when another process holds a database file's write lock."""
 
 JUST_HINT = (
-    "install it with `uv sync` (the kit's dev group has rust-just) or `pip install rust-just`"
+    "add it to the project: `uv add --dev rust-just` (then `uv run just ...`) or "
+    "`pip install rust-just`; or run the recipes' dbt commands without just"
 )
-"""How to get `just` when a justfile recipe needs it."""
+"""How to get `just` when a justfile recipe needs it, in a project of one's own."""
 
 DBT_EXTRA_HINT = (
-    "dbt is not installed: install the kit's dbt extra, "
-    "`pip install 'ff_prefect_kit[dbt]'` (or `uv add 'ff_prefect_kit[dbt]'`)"
+    "dbt is not installed: add the kit with its dbt extra from where you installed it, "
+    "for example `uv add --editable /path/to/ff_prefect_kit --extra dbt` or "
+    "`uv pip install -e '/path/to/ff_prefect_kit[dbt]'` (ff_prefect_kit[dbt] brings "
+    "dbt-core and dbt-duckdb; the kit is not on a package index)"
 )
 """How to get dbt when a dbt run needs it."""
 
@@ -108,6 +112,16 @@ class MartLockedError(KitError):
     """Another process (usually dbt) holds the DuckDB file's write lock. Retried."""
 
     transient = True
+
+
+class MartReadError(KitError):
+    """A mart exists but cannot be read into a frame. Never retried.
+
+    A view that no longer binds (a table or column it reads is gone), one that fails
+    when DuckDB runs it (a cast, `error()`), or a column Polars has no type for (a
+    `UNION`, an `INTERVAL` counting months). The message names the mart, what DuckDB
+    or Polars said, and the fix (rebuild the model, or cast the column in it).
+    """
 
 
 class OutputPathError(KitError, ValueError):

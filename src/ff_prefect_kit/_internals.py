@@ -156,11 +156,17 @@ class BackoffSchedule(list[float]):
     ignores `retry_jitter_factor` in its task engine) and the test mode (every delay
     reads 0 under `set_testing`).
 
+    Each draw comes from the operating system's randomness (`random.SystemRandom`),
+    which no copy shares: a schedule pickled into every task run sent to a Dask worker,
+    or read by many threads, still spreads their retries apart. (A `random.Random`
+    would travel with its state, and every copy would draw the same delay.)
+
     Args:
         delays: The delays before each retry, in seconds.
         jitter: Each delay is drawn from `delay * [1 - jitter, 1 + jitter]`, at
             least 0; 0 gives the delays as they are.
-        rng: The random source (injectable for tests).
+        rng: A random source to draw from instead (for tests that need a known
+            sequence); its copies share its state.
     """
 
     def __init__(
@@ -168,7 +174,7 @@ class BackoffSchedule(list[float]):
     ) -> None:
         super().__init__(float(d) for d in delays)
         self.jitter = float(jitter)
-        self._rng = rng or random.Random()
+        self._rng = rng
 
     @classmethod
     def exponential(
@@ -182,7 +188,8 @@ class BackoffSchedule(list[float]):
             return 0.0
         if not self.jitter or delay <= 0:
             return delay
-        return max(delay * (1.0 + self.jitter * (2.0 * self._rng.random() - 1.0)), 0.0)
+        draw = (self._rng or random.SystemRandom()).random()
+        return max(delay * (1.0 + self.jitter * (2.0 * draw - 1.0)), 0.0)
 
     def __repr__(self) -> str:
         return f"BackoffSchedule({list(self)!r}, jitter={self.jitter!r})"

@@ -47,15 +47,37 @@ class _SafeLines(logging.Filter):
         return True
 
 
-def hide_secrets(record: logging.LogRecord) -> None:
-    """Redact known secrets from a record's message and traceback, in place."""
+def _safe_text(value: object) -> str:
     try:
-        message = record.getMessage()
-    except Exception:  # a malformed record is not ours to fix
-        return
-    record.msg, record.args = redact(message), None
+        return repr(value)
+    except Exception as error:  # a value whose repr raises still gets a line
+        return f"<{type(value).__name__}, unprintable: {type(error).__name__} in its repr>"
+
+
+def _message(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except Exception:
+        # An argument whose repr raises, or arguments that do not fit the format: the
+        # message and each argument as far as they print, instead of no redaction.
+        args = record.args if isinstance(record.args, tuple) else (record.args,)
+        shown = " ".join(_safe_text(arg) for arg in args if arg is not None)
+        return f"{record.msg} {shown}".rstrip()
+
+
+def hide_secrets(record: logging.LogRecord) -> None:
+    """Redact known secrets from a record's message, traceback and stack, in place."""
+    record.msg, record.args = redact(_message(record)), None
     if record.exc_info and not record.exc_text:
-        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        try:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        except Exception:  # a traceback that cannot be formatted: the type alone
+            record.exc_text = f"{type(record.exc_info[1]).__name__} (traceback unprintable)"
+    # Redacted even when set already: another handler may have formatted it first.
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
 
 
 kit_logger = logging.getLogger("ff_prefect_kit")

@@ -19,6 +19,13 @@ DEFAULT_BLOCK_NAME = "ff-analytics-alerts"
 AUTOMATION_BLOCK_NAME = "ff-analytics-automation-alerts"
 """The name of the webhook block `automations install` saves from DISCORD_WEBHOOK_URL."""
 
+LOCAL_API_STARTUP_SECONDS = 180
+"""Seconds a first run waits for Prefect's local API when nobody set its start-up timeout.
+
+A new Prefect home's first start migrates its database: 30 to 55 s on a slow machine
+without compiled bytecode, against Prefect's 20 s. `init` writes the same figure to `.env`.
+"""
+
 _WHERE = "set it in the environment or in a .env file in the working directory (see .env.example)"
 
 
@@ -57,6 +64,11 @@ class KitSettings(BaseSettings):
     alert_username: str = Field(
         default="FF Analytics Bot",
         validation_alias=AliasChoices("FF_ALERT_USERNAME", "alert_username"),
+    )
+    # On a laptop: alerts to a receiver on this machine (docs/alerting.md), never elsewhere.
+    alert_allow_loopback: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("FF_ALERT_ALLOW_LOOPBACK", "alert_allow_loopback"),
     )
 
     def __init__(self, **values: Any) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from ff_prefect_kit import Severity
 from ff_prefect_kit.alerts import Alert, AlertThrottle, reset_throttles
-from ff_prefect_kit.alerts._throttle import shared_state_file
+from ff_prefect_kit.alerts._throttle import shared_store
 
 START = datetime(2026, 9, 14, 12, 0, tzinfo=UTC)
 ALERT = Alert(Severity.FAILURE, "nightly failed")
@@ -144,23 +144,38 @@ def test_a_state_path_that_is_a_directory_falls_back_to_memory(tmp_path: Path) -
 def test_a_shared_throttle_finds_its_file_when_the_alert_is_due(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`shared()` reads FF_DATA_DIR at each alert, not when the flow was defined."""
+    """`shared()` reads FF_ALERT_STATE_FILE at each alert, not when the flow was defined."""
     throttle = AlertThrottle.shared(clock=Clock())
+    monkeypatch.setenv("FF_ENV_FILE", os.devnull)
+    monkeypatch.setenv("FF_ALERT_STATE_FILE", str(tmp_path / "shared.json"))
+    throttle.admit("nightly", ALERT)
+    assert "nightly" in json.loads((tmp_path / "shared.json").read_text())["windows"]
+
+
+def test_the_state_file_setting_names_the_shared_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FF_ALERT_STATE_FILE, when set, is where shared windows live."""
+    monkeypatch.setenv("FF_ENV_FILE", os.devnull)
+    monkeypatch.setenv("FF_ALERT_STATE_FILE", str(tmp_path / "shared.json"))
+    assert shared_store() == tmp_path / "shared.json"
+
+
+def test_no_state_file_and_no_api_leave_shared_windows_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No FF_ALERT_STATE_FILE and no Prefect API: memory, and no file under FF_DATA_DIR."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     monkeypatch.setenv("FF_ENV_FILE", os.devnull)
     monkeypatch.delenv("FF_ALERT_STATE_FILE", raising=False)
     monkeypatch.setenv("FF_DATA_DIR", str(tmp_path / "data"))
-    throttle.admit("nightly", ALERT)
-    state = tmp_path / "data" / ".ff_prefect_kit" / "alert-throttle.json"
-    assert "nightly" in json.loads(state.read_text())["windows"]
-
-
-def test_the_state_file_setting_wins_over_the_data_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """FF_ALERT_STATE_FILE names the shared file wherever the data directory is."""
-    monkeypatch.setenv("FF_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FF_ALERT_STATE_FILE", str(tmp_path / "shared.json"))
-    assert shared_state_file() == tmp_path / "shared.json"
+    throttle = AlertThrottle.shared(clock=Clock())
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        assert shared_store() is None
+        assert throttle.admit("nightly", ALERT) is ALERT
+        assert throttle.admit("nightly", ALERT) is None
+    assert not (tmp_path / "data").exists()
 
 
 def test_invalid_settings_leave_a_shared_throttle_in_memory(

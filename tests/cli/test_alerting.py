@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -33,6 +36,45 @@ def test_without_a_webhook_the_test_alert_is_printed(
     out = capsys.readouterr().out
     assert f"{Severity.INFO.emoji} Test alert from ff-prefect-kit" in out
     assert "Set DISCORD_WEBHOOK_URL" in out
+
+
+def test_without_a_webhook_the_test_alert_says_where_it_went(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No webhook: the printed alert says none is configured, never that it reached a channel."""
+    assert main(["alert", "test"]) == 0
+    out = capsys.readouterr().out
+    assert "no webhook is configured, so alerts go to the log and the console" in out
+    assert "No webhook is configured: the alert went to the console, not to Discord." in out
+    assert "reach this channel" not in out
+
+
+def test_an_unknown_block_without_an_api_creates_no_prefect_database(tmp_path: Path) -> None:
+    """`alert test --block nope`, no PREFECT_API_URL, a new home: exit 2, no prefect.db made."""
+    home = tmp_path / "home"
+    home.mkdir()
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PREFECT_", "FF_", "DISCORD_"))
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "ff_prefect_kit", "alert", "test", "--block", "nope"],
+        cwd=tmp_path,
+        env={**environment, "HOME": str(home), "FF_ENV_FILE": os.devnull},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(
+        "error: no notification block named 'nope': PREFECT_API_URL is not set, and "
+        "Prefect's local database"
+    )
+    assert "ff-prefect-kit blocks register --name nope" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (home / ".prefect" / "prefect.db").exists()
 
 
 def test_the_test_alert_reaches_the_webhook_with_its_severity(

@@ -55,3 +55,37 @@ def test_without_block_the_webhook_variable_is_needed(
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     assert main(["automations", "install"]) == 2
     assert capsys.readouterr().err.startswith("error: DISCORD_WEBHOOK_URL is not set")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("option", ["--running-limit", "--heartbeat-timeout", "--crash-grace"])
+def test_a_window_that_is_not_a_number_is_one_line_naming_it(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--running-limit nan` (or inf): exit 2, one line naming the option and the value."""
+    assert main(["automations", "install", "--block", "x", option, value]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {option} must be a number of ")
+    assert f"got {value}" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_the_local_ephemeral_api_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No PREFECT_API_URL: exit 2 saying to point it at a server or Cloud; nothing installed."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv(
+        "DISCORD_WEBHOOK_URL", "https://discord.com/api/webhooks/123456789012345678/tok-secret"
+    )
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        assert main(["automations", "install"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: PREFECT_API_URL is not set: automations on Prefect's local ")
+    assert "point PREFECT_API_URL at a Prefect server (`prefect server start`) or at " in err
+    assert "Prefect Cloud" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "tok-secret" not in err

@@ -113,6 +113,7 @@ def test_with_an_api_the_users_prefect_home_is_left_alone(tmp_path: Path) -> Non
 COMMANDS = [
     ["demo"],
     ["doctor"],
+    ["init"],
     ["blocks", "register"],
     ["alert", "test"],
     ["new-flow"],

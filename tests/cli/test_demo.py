@@ -45,6 +45,19 @@ def test_demo_runs_twice_in_the_same_directory(tmp_path: Path) -> None:
     assert rows == after.height > 0
 
 
+@pytest.mark.usefixtures("prefect_test_harness")
+def test_the_demo_ends_with_what_to_try_next(tmp_path: Path) -> None:
+    """After the summary, the demo names the next commands: init, new-flow, and the docs."""
+    out = io.StringIO()
+    options = DemoOptions(workdir=tmp_path, seasons=1, players=20, seed=1, top=3)
+    assert run_demo(options, out=out) == 0, out.getvalue()
+    ending = out.getvalue().rpartition("Demo finished in ")[2].splitlines()[1:]
+    assert ending[1] == "Next, in a project of your own:"
+    assert ending[2].split()[:2] == ["ff-prefect-kit", "init"]
+    assert ending[3].split()[:2] == ["ff-prefect-kit", "new-flow"]
+    assert "docs/getting-started.md" in ending[4]
+
+
 def _sqlite_file(path: Path, marker: str) -> None:
     with contextlib.closing(sqlite3.connect(path)) as db:
         db.execute("create table marker (name text)")

@@ -14,6 +14,7 @@ import pytest
 
 from ff_prefect_kit.cli import main
 from ff_prefect_kit.cli._doctor import CheckResult, Status, exit_code, render, run_checks
+from ff_prefect_kit.cli._doctor._tools import check_just
 from ff_prefect_kit.testing import HarnessHandle, mock_discord_webhook
 
 DEAD_API = "http://127.0.0.1:9/api"
@@ -236,6 +237,120 @@ def test_password_in_the_api_url_is_not_printed(monkeypatch: pytest.MonkeyPatch)
     assert result.status is Status.FAIL
     assert "http://127.0.0.1:9/api is not reachable" in result.detail
     assert_no_secret(result.detail)
+
+
+@pytest.mark.parametrize(
+    ("url", "pieces"),
+    [
+        ("http://user:pa/ss?wd@127.0.0.1:9/api", ["user:pa", "pa/ss", "ss?wd", "wd@"]),
+        ("http://ops:Qx7#kZ9v@127.0.0.1:9/api", ["ops:", "Qx7", "kZ9v"]),
+        ("http://ops:Qx7@kZ9v@127.0.0.1:9/api", ["ops:", "Qx7", "kZ9v"]),
+        ("http://o/ps:Qx7kZ9v@127.0.0.1:9/api", ["o/ps", "Qx7kZ9v"]),
+    ],
+)
+def test_a_password_with_url_characters_is_hidden_whole(
+    url: str,
+    pieces: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A userinfo holding '/', '?', '#' or '@' is left out whole; the URL shows without it."""
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    code, output = doctor_output(capsys)
+    assert code == 1
+    assert "http://127.0.0.1:9/api" in output
+    assert [piece for piece in pieces if piece in output] == []
+
+
+def test_a_password_with_a_slash_gets_the_percent_encoding_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`http://user:pa/ss?wd@host/api` is a ✘ saying to percent-encode the password."""
+    monkeypatch.setenv("PREFECT_API_URL", "http://user:pa/ss?wd@127.0.0.1:9/api")
+    result = check("Prefect API")
+    assert result.blocking
+    assert result.detail.startswith(
+        "PREFECT_API_URL=http://127.0.0.1:9/api is not a URL the client can use: its "
+        "password (or user name) holds a '/', '?' or '#'"
+    )
+    assert "percent-encode them (%2F, %3F, %23" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("slow", "row"), [("/health", "Prefect API"), ("/flows/filter", "Prefect API credential")]
+)
+def test_an_api_trickling_its_answer_fails_within_the_deadline(
+    slow: str,
+    row: str,
+    trickling_api: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An API sending headers, then its body byte by byte, is a ✘ naming it, not a hang."""
+    url = trickling_api(slow)
+    monkeypatch.setenv("PREFECT_API_URL", url.replace("http://", "http://ops:s3cret-pass@"))
+    result = by_name(run_checks(timeout=1.0))[row]
+    assert result.blocking
+    assert f"{url}{slow if row != 'Prefect API' else ''} did not answer in full within 1 s" in (
+        result.detail
+    )
+    assert "s3cret" not in result.detail + result.fix
+
+
+def test_a_trickling_api_stops_the_installed_command_too(
+    trickling_api: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The doctor command against a trickling /health exits 1 with the ✘, in a fresh process."""
+    url = trickling_api("/health")
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    done = run_doctor()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"{url} did not answer in full within 5 s" in done.stdout
+
+
+# --- the local ephemeral API's start-up --------------------------------------------------
+
+
+def test_a_raised_startup_timeout_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without PREFECT_API_URL, a start-up timeout of 180 s or more is a ✔ saying it is raised."""
+    monkeypatch.setenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    result = check("Local API start-up")
+    assert result.status is Status.OK
+    assert result.detail.startswith("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS is 180 s")
+    assert "raised" in result.detail
+
+
+@pytest.mark.parametrize("seconds", ["20", "60"])
+def test_a_startup_timeout_not_raised_warns_to_run_init(
+    seconds: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Prefect's 20 s (or any less than init's) is a ~ advising `ff-prefect-kit init`; exit 0."""
+    monkeypatch.setenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", seconds)
+    code, output = doctor_output(capsys)
+    assert code == 0, output
+    assert (
+        f"~ Local API start-up      PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS is "
+        f"{seconds} s, not raised to 180 s" in output
+    )
+    assert "fix: run `ff-prefect-kit init` in the project" in output
+
+
+def test_with_an_api_the_startup_timeout_is_not_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With PREFECT_API_URL set no local API starts: no start-up row."""
+    monkeypatch.setenv("PREFECT_API_URL", DEAD_API)
+    assert "Local API start-up" not in by_name(run_checks())
+
+
+def test_after_init_a_fresh_doctor_sees_the_raised_timeout(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ff-prefect-kit init`, then doctor in a new process: the .env it wrote makes the row ✔."""
+    monkeypatch.delenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", raising=False)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(isolated / ".prefect-home"))
+    assert main(["init"]) == 0
+    done = run_doctor()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "✔ Local API start-up" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -534,6 +649,50 @@ def test_absolute_duckdb_path_has_no_path_warning(
     """An absolute FF_DUCKDB_PATH is one file for flows and dbt: no ⚠ about it."""
     monkeypatch.setenv("FF_DUCKDB_PATH", str(isolated / "ff.duckdb"))
     assert "DuckDB path" not in by_name(run_checks())
+
+
+# --- just ---------------------------------------------------------------------------------
+
+
+DBT_RECIPE = "# Build the marts.\ndbt-run *ARGS:\n    cd dbt && dbt build {{ARGS}}\n"
+
+
+@pytest.mark.parametrize(
+    "justfile", [None, "test:\n    pytest\n", "# dbt lives elsewhere\nlint:\n    ruff check .\n"]
+)
+def test_just_is_not_needed_without_a_dbt_recipe(
+    justfile: str | None, isolated: Path, tmp_path: Path
+) -> None:
+    """No justfile, or one with no recipe running dbt: just is skipped even when missing."""
+    if justfile is not None:
+        (isolated / "justfile").write_text(justfile)
+    result = check_just(search_path=str(tmp_path / "no-tools"))
+    assert (result.status, result.blocking) == (Status.SKIP, False)
+    assert result.detail == "not needed: no justfile here has a recipe that runs dbt"
+
+
+def test_a_dbt_recipe_without_just_fails_with_advice_for_a_project(
+    isolated: Path, tmp_path: Path
+) -> None:
+    """A justfile whose recipe runs dbt, and no just: a ✘ saying how to add it to the project."""
+    (isolated / "justfile").write_text(DBT_RECIPE)
+    result = check_just(search_path=str(tmp_path / "no-tools"))
+    assert result.blocking
+    assert result.detail == "not found, and ./justfile has recipes that run dbt"
+    assert "uv add --dev rust-just" in result.fix
+    assert "uv sync" not in result.fix  # the kit's own checkout is not the user's project
+
+
+def test_a_dbt_recipe_with_just_passes(isolated: Path, tmp_path: Path) -> None:
+    """A justfile whose recipe runs dbt, with just on the search path: a ✔ naming it."""
+    (isolated / "justfile").write_text(DBT_RECIPE)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    just = tools / "just"
+    just.write_text("#!/bin/sh\n")
+    just.chmod(0o755)
+    result = check_just(search_path=str(tools))
+    assert (result.status, result.detail) == (Status.OK, f"{just} (./justfile runs dbt)")
 
 
 # --- .env and git -----------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import keyword
 import os
 import subprocess
 import sys
@@ -15,11 +16,14 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from ff_prefect_kit import SchemaValidationError, load_dbt_mart, validate_frame
 from ff_prefect_kit.cli import main
-from ff_prefect_kit.data import validate_records
+from ff_prefect_kit.cli._codegen import MODULE_NAMES, default_class_name, model_fields, render_model
+from ff_prefect_kit.data import MartColumn, validate_records
 from ff_prefect_kit.testing import MART_COLUMNS, MART_TABLE
 
 PYTHON_TYPES = {"BIGINT": int, "INTEGER": int, "DOUBLE": float, "VARCHAR": str}
@@ -390,3 +394,121 @@ def test_runs_as_a_real_command_printing_what_out_writes(
 
     assert done.returncode == 0, done.stderr
     assert done.stdout == out.read_text()
+
+
+# --- the adopter's first hour -----------------------------------------------------------
+
+_IMPORTS_OF_A_RUN = """
+import sys
+from ff_prefect_kit.cli import main
+code = main(["model", sys.argv[1], "--db", sys.argv[2]])
+heavy = sorted({name.split(".")[0] for name in sys.modules} & {"prefect", "polars", "pyarrow"})
+print(code, heavy)
+"""
+
+
+def test_the_command_imports_neither_prefect_nor_polars(synthetic_marts: Path) -> None:
+    """`model` reads the catalog only: Prefect and Polars stay unloaded, so it starts fast."""
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_OF_A_RUN, MART_TABLE, str(synthetic_marts)],
+        env={**os.environ, "FF_ENV_FILE": os.devnull},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "0 []"
+
+
+def test_help_has_no_stray_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    """`model --help` describes MART and shows no rich escape such as `\\[required]`."""
+    assert main(["model", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "MART is the mart's name" in out
+    assert "\\[" not in out
+
+
+@pytest.mark.parametrize(
+    ("column", "rows", "annotation", "noted"),
+    [
+        ("v INTEGER NOT NULL", "(1), (2)", "int", False),
+        ("v INTEGER", "(1), (2)", "int | None", True),
+        ("v INTEGER", "(1), (NULL)", "int | None", False),
+        ("v INTEGER", "", "int | None", False),
+    ],
+    ids=["not-null", "no-null-seen", "null-seen", "no-rows"],
+)
+def test_a_nullable_column_without_nulls_is_kept_optional_and_marked(
+    tmp_path: Path, column: str, rows: str, annotation: str, noted: bool
+) -> None:
+    """NOT NULL gives `X`; a nullable column stays `X | None`, marked when it holds no NULL."""
+    statements = [f"CREATE TABLE t ({column})"] + ([f"INSERT INTO t VALUES {rows}"] if rows else [])
+    db = _database(tmp_path / "t.duckdb", *statements)
+    out = tmp_path / "t.py"
+
+    assert main(["model", "t", "--db", str(db), "--out", str(out)]) == 0
+
+    lines = out.read_text().splitlines()
+    (field,) = [line for line in lines if line.startswith("    v:")]
+    assert field.split("  #")[0] == f"    v: {annotation}"
+    assert field.endswith("  # no NULL in the data") is noted
+
+
+@pytest.mark.parametrize("line_length", ["88", "100"])
+def test_a_module_with_no_null_notes_passes_ruff(tmp_path: Path, line_length: str) -> None:
+    """Notes after short fields, above long ones and above split aliases: ruff is content."""
+    long_name = "a_column_name_long_enough_that_its_note_goes_above_the_field"
+    db = _database(
+        tmp_path / "notes.duckdb",
+        f'CREATE TABLE notes (id INTEGER, {long_name} DOUBLE, "{long_name} 2" VARCHAR)',
+        "INSERT INTO notes VALUES (1, 2.5, 'x')",
+    )
+    out = tmp_path / "notes.py"
+    assert main(["model", "notes", "--db", str(db), "--out", str(out)]) == 0
+
+    checked = _ruff(out, "check", "--line-length", line_length, "--select", "E,F,W,I,UP,RUF")
+    formatted = _ruff(out, "format", "--line-length", line_length, "--check", "--diff")
+
+    notes = [
+        line for line in out.read_text().splitlines() if line.endswith("# no NULL in the data")
+    ]
+    assert len(notes) == 3
+    assert checked.returncode == 0, checked.stdout
+    assert formatted.returncode == 0, formatted.stdout
+
+
+ODD_MART_NAMES = ["_2024_stats", "_9", "__", "_$", "x$2", "a__b", "_1a_b", "none", "class_"]
+
+
+@pytest.mark.parametrize("mart", ODD_MART_NAMES)
+def test_the_default_class_name_is_a_python_class_name(mart: str) -> None:
+    """Whatever the mart's name, the class's is an identifier, not a keyword, and compiles."""
+    name = default_class_name(mart)
+
+    assert name.isidentifier()
+    assert not keyword.iskeyword(name)
+    source = render_model(mart, name, model_fields([MartColumn("v", "INTEGER", True)]))
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<{mart}>", "exec"), namespace)
+    assert issubclass(namespace[name], BaseModel)
+
+
+@given(mart=st.from_regex(r"[A-Za-z_][A-Za-z0-9_$]{0,20}", fullmatch=True))
+def test_every_mart_name_gives_a_class_name(mart: str) -> None:
+    """Any name load_dbt_mart accepts yields a usable class name."""
+    name = default_class_name(mart)
+    assert name.isidentifier()
+    assert not keyword.iskeyword(name)
+    assert name not in MODULE_NAMES
+
+
+def test_a_mart_named_from_a_digit_gets_an_importable_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`model _2024_stats` writes `class Mart2024StatsRow`, which imports."""
+    db = _database(tmp_path / "s.duckdb", "CREATE TABLE _2024_stats (yards INTEGER)")
+
+    model = _generate(monkeypatch, db, "_2024_stats", tmp_path / "stats.py")
+
+    assert model.__name__ == "Mart2024StatsRow"

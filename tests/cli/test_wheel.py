@@ -112,3 +112,14 @@ def test_the_demo_finds_its_examples_in_the_wheel(wheel_site: Path, tmp_path: Pa
         cwd=tmp_path,
     )
     assert Path(done.stdout.strip()) == wheel_site / "ff_prefect_kit" / "examples"
+
+
+def test_init_writes_the_env_example_settings_from_the_wheel(
+    wheel_site: Path, tmp_path: Path
+) -> None:
+    """`init` from an installed wheel, which has no `.env.example`, writes the same lines."""
+    assert not list(wheel_site.rglob(".env.example"))
+    done = _from_wheel(wheel_site, "init", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    assert example.endswith((tmp_path / ".env").read_text(encoding="utf-8"))

@@ -191,6 +191,22 @@ class TestRetriesOnARealAPI:
         assert run(return_state=True).is_failed()
         assert len(attempts) == 1
 
+    def test_an_undefined_name_runs_once(self) -> None:
+        """A task using a name that does not exist fails at its first attempt, not after retries."""
+        attempts: list[int] = []
+
+        @analytics_task(retries=3)
+        def compute() -> int:
+            attempts.append(1)
+            return weekly_points  # type: ignore[name-defined]  # noqa: F821
+
+        @flow
+        def run() -> Any:
+            return compute(return_state=True)
+
+        assert run(return_state=True).is_failed()
+        assert len(attempts) == 1
+
     def test_os_error_runs_retries_plus_one_times(self) -> None:
         """A transient OSError is attempted retries + 1 times."""
         attempts: list[int] = []

@@ -133,3 +133,20 @@ def test_a_file_that_is_not_a_database_is_a_config_error(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="is not a DuckDB database") as caught:
         describe_mart("weekly", path)
     assert str(path) in str(caught.value)
+
+
+def test_null_counts_are_read_only_when_asked(tmp_path: Path) -> None:
+    """`count_nulls=True` counts each column's NULLs; by default they stay uncounted."""
+    path = tmp_path / "n.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.sql(
+            "CREATE TABLE n AS SELECT * FROM (VALUES (1, NULL), (2, 'x'), (NULL, NULL)) v(a, b)"
+        )
+    assert [c.null_count for c in describe_mart("n", path)] == [None, None]
+    assert [c.null_count for c in describe_mart("n", path, count_nulls=True)] == [1, 2]
+
+
+def test_an_empty_mart_leaves_null_counts_uncounted(db: Path) -> None:
+    """No rows, nothing observed: the counts are None, not 0."""
+    described = describe_mart("weekly", db, count_nulls=True)
+    assert {column.null_count for column in described} == {None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import textwrap
@@ -220,3 +221,26 @@ def test_a_writer_lock_is_a_transient_error_keeping_duckdb_words(locked: Path) -
     assert RetryPolicy().should_retry(caught.value)
     assert "Could not set lock on file" in str(caught.value)
     assert str(locked) in str(caught.value)
+
+
+def test_an_interval_without_months_loads_as_a_duration(tmp_path: Path) -> None:
+    """Days, hours and microseconds, negative or null, arrive exact as a Polars Duration."""
+    path = tmp_path / "intervals.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.sql("CREATE TABLE mrt_drives (drive INTEGER, length INTERVAL)")
+        lengths = [
+            "INTERVAL '2 days 3 hours 4 minutes 5.000006 seconds'",
+            "NULL",
+            "-INTERVAL '90 minutes'",
+            "INTERVAL '100000 days'",
+        ]
+        for drive, length in enumerate(lengths, start=1):
+            con.sql(f"INSERT INTO mrt_drives VALUES ({drive}, {length})")
+    df = load_dbt_mart.fn("mrt_drives", path)
+    assert df.schema["length"] == pl.Duration("us")
+    assert df["length"].to_list() == [
+        dt.timedelta(days=2, hours=3, minutes=4, seconds=5, microseconds=6),
+        None,
+        -dt.timedelta(minutes=90),
+        dt.timedelta(days=100000),
+    ]

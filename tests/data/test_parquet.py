@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from ff_prefect_kit import OutputPathError, ParquetWriteError, write_parquet
 from ff_prefect_kit.data import ParquetWriteResult, column_profile, resolve_output_path
+from ff_prefect_kit.data._parquet import _new_temp_file
 
 
 class Score(BaseModel):
@@ -257,3 +258,46 @@ def test_the_result_is_a_small_frozen_record() -> None:
     result = ParquetWriteResult(Path("x"), 1, 2)
     with pytest.raises(AttributeError):
         result.rows = 3  # type: ignore[misc]
+
+
+# --- names as long as the file system allows -------------------------------------------
+
+LONGEST = {
+    "ascii": "p" * 240 + ".parquet",
+    "two-byte": "é" * 120 + ".parquet",
+    "four-byte": "🏈" * 60 + ".parquet",
+}
+
+
+@pytest.mark.parametrize("name", list(LONGEST.values()), ids=list(LONGEST))
+def test_a_248_byte_file_name_is_written(root: Path, name: str) -> None:
+    """A legal name of 248 bytes writes, its temporary name kept within 255 bytes."""
+    assert len(os.fsencode(name)) == 248
+    df = pl.DataFrame({"a": [1, 2]})
+
+    result = write_parquet.fn(df, name, root=root)
+
+    assert result.path.name == name
+    assert pl.read_parquet(result.path).equals(df)
+    assert _temporary_files(root) == []
+
+
+def test_a_stale_temporary_file_of_a_long_name_is_swept(root: Path) -> None:
+    """A dead writer's temporary file beside a 248-byte target goes on the next write."""
+    name = LONGEST["ascii"]
+    root.mkdir(parents=True)
+    tmp, held = _new_temp_file(root / name)
+    os.close(held)  # the writer dies: nobody holds the lock
+    os.utime(tmp, (time.time() - 3600, time.time() - 3600))
+    assert len(os.fsencode(tmp.name)) <= 255
+
+    write_parquet.fn(pl.DataFrame({"a": [1]}), name, root=root)
+
+    assert _temporary_files(root) == []
+
+
+def test_a_name_too_long_for_its_history_copy_is_refused_before_writing(root: Path) -> None:
+    """history=True with no room for the timestamp: OutputPathError, nothing written."""
+    with pytest.raises(OutputPathError, match="leave room for a timestamp"):
+        write_parquet.fn(pl.DataFrame({"a": [1]}), LONGEST["ascii"], root=root, history=True)
+    assert not root.exists() or list(root.iterdir()) == []

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    AliasPath,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from pydantic import model_validator as pydantic_model_validator
 
 from ff_prefect_kit import SchemaValidationError, validate_frame
@@ -305,3 +317,136 @@ def test_the_columnar_engine_agrees_with_pydantic_on_which_rows_fail(
     else:
         got = set()
     assert got == expected
+
+
+# --- aliases: the columns Pydantic reads ------------------------------------------------
+
+
+class Scored(BaseModel):
+    points: int = Field(validation_alias="pts", ge=0)
+
+
+def test_a_validation_alias_names_the_column_read() -> None:
+    """A frame keyed by the alias is checked there and comes back under the field's name."""
+    df = pl.DataFrame({"pts": [0, 3]})
+    assert validation_path(Scored, df) == "columnar"
+    assert validate_frame.fn(df, Scored).to_dicts() == [{"points": 0}, {"points": 3}]
+
+
+def test_a_bad_value_under_the_alias_is_reported() -> None:
+    """A row breaking the constraint under the alias fails as Pydantic fails it."""
+    with pytest.raises(SchemaValidationError) as caught:
+        validate_frame.fn(pl.DataFrame({"pts": [1, -1]}), Scored)
+    assert caught.value.failures.select("row", "field").rows() == [(1, "pts")]
+
+
+def test_a_column_named_like_the_field_is_not_its_alias() -> None:
+    """Keyed by the field's name, the column Pydantic reads is missing: said so, with the fix."""
+    with pytest.raises(SchemaValidationError) as caught:
+        validate_frame.fn(pl.DataFrame({"points": [-1]}), Scored)
+    message = str(caught.value)
+    assert "missing column(s) ['pts']" in message
+    assert "Pydantic reads field 'points' from 'pts'" in message
+    assert "validate_by_name=True" in message
+
+
+@pytest.mark.parametrize(
+    ("config", "options", "column"),
+    [
+        ({"validate_by_name": True}, {"validation_alias": "pts"}, "points"),
+        ({"populate_by_name": True}, {"alias": "pts"}, "points"),
+        ({"validate_by_name": True, "validate_by_alias": False}, {"alias": "pts"}, "points"),
+        ({}, {"validation_alias": AliasChoices("pts", "score")}, "score"),
+        ({}, {"validation_alias": AliasPath("pts")}, "pts"),
+        ({"alias_generator": str.upper}, {}, "POINTS"),
+    ],
+    ids=["by-name", "populate-by-name", "name-only", "second-choice", "one-step-path", "generator"],
+)
+def test_each_way_pydantic_names_a_column_is_followed(
+    config: dict[str, Any], options: dict[str, Any], column: str
+) -> None:
+    """by_name, by_alias, AliasChoices, AliasPath, alias_generator: Pydantic's column is checked."""
+    model = create_model(  # type: ignore[call-overload]
+        "Named", __config__=ConfigDict(**config), points=(int, Field(ge=0, **options))
+    )
+    df = pl.DataFrame({column: [2, -1]})
+    assert validation_path(model, df) == "columnar"
+    with pytest.raises(SchemaValidationError) as caught:
+        validate_frame.fn(df, model)
+    assert caught.value.failures.select("row", "field").rows() == [(1, column)]
+
+
+def test_a_later_alias_choice_beside_the_first_is_an_extra_column() -> None:
+    """With both choices present Pydantic reads the first: the other is not read, and said so."""
+
+    class Either(BaseModel):
+        points: int = Field(validation_alias=AliasChoices("pts", "score"))
+
+    df = pl.DataFrame({"pts": [1], "score": [2]})
+    with pytest.raises(SchemaValidationError, match=r"\['score'\] not in Either"):
+        validate_frame.fn(df, Either)
+    assert validate_frame.fn(df, Either, extra_columns="drop").to_dicts() == [{"points": 1}]
+
+
+def test_a_nested_alias_path_is_left_to_pydantic() -> None:
+    """An AliasPath into a struct is read by Pydantic, row by row."""
+
+    class Nested(BaseModel):
+        yards: int = Field(validation_alias=AliasPath("stats", "yards"), ge=0)
+
+    df = pl.DataFrame({"stats": [{"yards": 3}, {"yards": -2}]})
+    assert validation_path(Nested, df) == "pydantic"
+    with pytest.raises(SchemaValidationError) as caught:
+        validate_frame.fn(df, Nested)
+    assert caught.value.failures["row"].to_list() == [1]
+
+
+# --- numbers at the edges ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "dtype", "bad"),
+    [
+        ({"le": 1e18}, pl.Int64, 10**18 + 1),
+        ({"lt": 1e18}, pl.Int64, 10**18),
+        ({"ge": -1e18}, pl.Int64, -(10**18) - 1),
+        ({"le": 2**63 - 1}, pl.UInt64, 2**63),
+        ({"ge": 2**64}, pl.UInt64, 2**64 - 1),
+        ({"lt": -(2**63)}, pl.Int64, -(2**63)),
+        ({"multiple_of": 2**63}, pl.Int64, 2**62),
+    ],
+    ids=["le-float", "lt-float", "ge-float", "le-uint", "ge-beyond", "lt-beyond", "multiple"],
+)
+def test_an_int_fields_bounds_are_compared_exactly(
+    options: dict[str, Any], dtype: type[pl.DataType], bad: int
+) -> None:
+    """A float bound or one beyond the column's type still rejects the value Pydantic rejects."""
+    model = create_model("Bounded", x=(int, Field(**options)))  # type: ignore[call-overload]
+    with pytest.raises(SchemaValidationError) as caught:
+        validate_frame.fn(pl.DataFrame({"x": pl.Series([bad], dtype=dtype)}), model)
+    assert caught.value.failures["row"].to_list() == [0]
+
+
+def test_a_frame_of_only_extra_columns_keeps_its_rows() -> None:
+    """Dropping every column still validates each row, which the defaults fill in."""
+
+    class Defaults(BaseModel):
+        note: str = "none"
+
+    out = validate_frame.fn(pl.DataFrame({"x": [1, 2]}), Defaults, extra_columns="drop")
+    assert out.to_dicts() == [{"note": "none"}, {"note": "none"}]
+
+
+def test_the_pydantic_path_keeps_a_columns_time_zone() -> None:
+    """An aware datetime column comes back in its zone, not as naive UTC."""
+
+    class Kickoff(BaseModel):
+        at: dt.datetime
+        note: str = "x"
+
+    df = pl.DataFrame({"at": [dt.datetime(2024, 9, 8, 13, tzinfo=dt.UTC)]}).with_columns(
+        pl.col("at").dt.convert_time_zone("America/New_York")
+    )
+    out = validate_frame.fn(df, Kickoff)
+    assert out.schema["at"] == pl.Datetime("us", "America/New_York")
+    assert out["at"].to_list() == df["at"].to_list()

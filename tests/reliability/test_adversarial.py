@@ -37,8 +37,15 @@ CASES = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-# Characters that break naive code: quotes, separators, control characters, unicode.
-HOSTILE = st.sampled_from(list("ab_.$ '\"`;-/\\\n\r\t\x00\x1bé☃\u202e%{}*?"))
+# Characters that break naive code: quotes, separators, control characters, unicode,
+# lone surrogates (which no file name can be encoded in).
+HOSTILE = st.sampled_from(list("ab_.$ '\"`;-/\\\n\r\t\x00\x1bé☃\u202e%{}*?\ud800\udcff"))
+# File names around the 255-byte limit, in one- and four-byte characters.
+NEAR_NAME_MAX = st.builds(
+    lambda char, count: char * count + ".parquet",
+    st.sampled_from(["p", "🏈"]),
+    st.integers(55, 260),
+).filter(lambda name: 240 <= len(os.fsencode(name)) <= 270)
 
 
 def _outcome(call: Callable[[], T], refusals: tuple[type[Exception], ...]) -> tuple[T | None, str]:
@@ -69,7 +76,11 @@ def test_any_mart_name_loads_or_is_refused_clearly(database: Path, name: str) ->
 
 
 @CASES
-@given(path=st.text(HOSTILE, min_size=1, max_size=60) | st.text(min_size=1, max_size=60))
+@given(
+    path=st.text(HOSTILE, min_size=1, max_size=60)
+    | st.text(min_size=1, max_size=60)
+    | NEAR_NAME_MAX
+)
 def test_any_output_path_is_written_whole_or_refused(tmp_path: Path, path: str) -> None:
     """An output path is written whole under the root, or refused with OutputPathError."""
     root = tmp_path / "root"

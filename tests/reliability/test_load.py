@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import polars as pl
 import pytest
+from tests.alerts._servers import ToLoopback, trickling
 from tests.conftest import FakeTime
 
 from ff_prefect_kit import Severity, analytics_task, monitored_flow, write_parquet
@@ -142,18 +142,6 @@ class _Hanging:
             connection.close()
 
 
-class _ToLoopback(httpx.HTTPTransport):
-    """Send every request to a loopback port: the webhook's host is on this machine."""
-
-    def __init__(self, port: int) -> None:
-        super().__init__()
-        self.port = port
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
-        return super().handle_request(request)
-
-
 @pytest.fixture
 def hanging() -> Iterator[_Hanging]:
     """A webhook host that hangs."""
@@ -168,7 +156,7 @@ def test_a_hanging_webhook_costs_the_flow_at_most_the_delivery_deadline(
     """A webhook that never answers: the run ends Failed once the deadline is spent."""
     client = DiscordClient(
         "https://discord.com/api/webhooks/123456789012345678/hanging-token",
-        transport=_ToLoopback(hanging.port),
+        transport=ToLoopback(hanging.port),
         deadline=1.5,
         backoff=0.1,
     )
@@ -191,5 +179,37 @@ def test_a_hanging_webhook_costs_the_flow_at_most_the_delivery_deadline(
     assert hanging.accepted
     assert any(
         "Discord alert not delivered" in r.getMessage() and "hanging-token" not in r.getMessage()
+        for r in caplog.records
+    )
+
+
+def test_a_webhook_trickling_its_answer_costs_the_flow_at_most_the_deadline(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Headers, then a byte every 0.2 s: the run still ends Failed once the deadline is spent."""
+    with trickling(429) as server:
+        client = DiscordClient(
+            "https://discord.com/api/webhooks/123456789012345678/trickled-token",
+            transport=ToLoopback(server.port),
+            deadline=1.0,
+        )
+
+        @monitored_flow(name="into-the-trickle", alerts=client)
+        def fails() -> None:
+            raise RuntimeError("bad week")
+
+        done = threading.Event()
+        result: list[Any] = []
+
+        def run() -> None:
+            result.append(fails(return_state=True))
+            done.set()
+
+        threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True).start()
+        # A generous guard against a hang, not a speed target: the deadline is 1 s.
+        assert done.wait(60), "the flow did not return: the trickling answer held it"
+    assert result[0].is_failed()
+    assert any(
+        "still arriving" in r.getMessage() and "trickled-token" not in r.getMessage()
         for r in caplog.records
     )

@@ -258,6 +258,50 @@ def test_unresolved_failed_future_fails_the_flow(dask_runner: Any, given: str) -
         state.result()
 
 
+def _retry_delays(state: Any, expected: int) -> list[str]:
+    """The delay each task run of the flow run was given before its retry, as logged.
+
+    Prefect's task engine logs the delay it drew, on the worker, and ships the line to
+    the API with the run's logs.
+    """
+    import re
+
+    from ff_prefect_kit.testing import run_record
+
+    _task_runs(state.state_details.flow_run_id, expected)
+    pattern = re.compile(r"will start ([0-9.e-]+) second")
+    deadline = time.monotonic() + 30
+    while True:
+        record = run_record(state, expected_tasks=expected)
+        delays = [m.group(1) for line in record.logs if (m := pattern.search(line))]
+        if len(delays) >= expected or time.monotonic() > deadline:
+            return delays
+        time.sleep(0.2)
+
+
+def test_mapped_tasks_on_the_workers_wait_different_retry_delays(
+    dask_runner: Any, tmp_path: Path
+) -> None:
+    """Six mapped tasks failing once on the workers: each waits its own jittered delay."""
+
+    @analytics_task(retries=1, retry_delay_seconds=[0.2], retry_jitter_factor=0.9)
+    def score(group: int) -> int:
+        if not _attempts(tmp_path, f"group-{group}"):
+            _note(tmp_path, f"group-{group}", "failed")
+            raise OSError("the first try fails")
+        return group
+
+    @monitored_flow(name="dask-jitter", task_runner=dask_runner)
+    def nightly() -> list[int]:
+        return [f.result() for f in score.map(range(6))]
+
+    state = nightly(return_state=True)
+    assert state.result() == list(range(6))
+    delays = _retry_delays(state, expected=6)
+    assert len(delays) == 6
+    assert len(set(delays)) == 6, delays
+
+
 def _killing_task(folder: Path, kills: int) -> Any:
     """A mapped task whose run for group 1 kills its worker process on its first `kills` tries."""
 

@@ -12,6 +12,7 @@ from polars.testing import assert_frame_equal
 from ff_prefect_kit import InvalidOptionError
 from ff_prefect_kit.testing import (
     MART_COLUMNS,
+    MART_TABLE,
     PLAYERS_TABLE,
     POSITIONS,
     STAT_COLUMNS,
@@ -244,3 +245,33 @@ def test_a_last_season_that_is_not_a_whole_number_is_refused() -> None:
     """A non-integer last season is an InvalidOptionError naming the value."""
     with pytest.raises(InvalidOptionError, match="last_season must be a whole number, got '2024'"):
         generate_raw(last_season="2024")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("seasons", "players", "seed"),
+    [(1, 23, 0), (1, 24, 1), (1, 50, 0), (3, 23, 2), (4, 30, 5), (2, 50, 9)],
+)
+def test_every_position_plays_in_every_season(seasons: int, players: int, seed: int) -> None:
+    """From 23 players up, each season's mart holds all 23 positions, however small."""
+    small = build_mart(generate_raw(seasons=seasons, players=players, seed=seed))
+    by_season = small.group_by("season").agg(pl.col("position").unique())
+    assert by_season.height == seasons
+    for positions in by_season["position"]:
+        assert set(positions) == set(POSITIONS)
+
+
+@pytest.mark.parametrize("players", [1, 5, 22])
+def test_a_roster_under_23_holds_as_many_positions_as_players(players: int) -> None:
+    """Fewer players than positions: every player has a position of their own."""
+    small = build_mart(generate_raw(seasons=2, players=players, seed=3))
+    for positions in small.group_by("season").agg(pl.col("position").n_unique())["position"]:
+        assert positions == players
+
+
+def test_the_default_fixture_holds_all_23_positions(synthetic_marts: Path) -> None:
+    """The `synthetic_marts` fixture (1 season, 50 players) has every position the docs list."""
+    with duckdb.connect(str(synthetic_marts), read_only=True) as con:
+        found = {
+            row[0] for row in con.sql(f"SELECT DISTINCT position FROM {MART_TABLE}").fetchall()
+        }
+    assert found == set(POSITIONS)

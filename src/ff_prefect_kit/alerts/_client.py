@@ -5,13 +5,22 @@ embed, cut to fit every documented limit, mentions suppressed, and posts it with
 `?wait=true`. Rate limits (429) are honoured, 5xx and timeouts retried with backoff,
 a deleted webhook (404, 401) is never retried, and the whole delivery is bounded in
 time. A failed delivery is logged at ERROR with the token redacted; nothing raises.
+
+httpx's timeouts bound each read, not a request: a server that trickles its answer a
+byte at a time, or a name lookup that hangs, would hold a request for ever. So the
+answer is read in chunks against the delivery's deadline, and the delivery runs in a
+thread of its own that the caller stops waiting for once the deadline (and a moment's
+grace) has passed: the caller never waits longer, whatever the network does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import json
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -28,8 +37,37 @@ if TYPE_CHECKING:
 
 __all__ = ["DiscordClient"]
 
+# How long the caller waits past the deadline for the delivery thread to report.
+_GRACE = 1.0
+# The most of an answer that is read: Discord's are a few hundred bytes.
+_MOST_READ = 64 * 1024
 
-def _retry_after(response: httpx.Response) -> float | None:
+
+class _DeadlinePassed(Exception):
+    """The answer was still arriving when the delivery's deadline passed."""
+
+
+class _Answer:
+    """What the webhook answered: the status, the headers, and the start of the body."""
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], body: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.body = body
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8", "replace"))
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def _retry_after(response: _Answer) -> float | None:
     with contextlib.suppress(Exception):  # not JSON: fall back to the header
         body = response.json()
         value = body.get("retry_after") if isinstance(body, dict) else None
@@ -42,15 +80,15 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _discord_message(response: httpx.Response) -> str:
+def _discord_message(response: _Answer) -> str:
     try:
         body = response.json()
     except Exception:
-        return redact(response.text[:200])
+        return redact(response.text)[:200]
     if isinstance(body, dict) and "message" in body:
         code = f" (code {body['code']})" if "code" in body else ""
         return redact(f"{body['message']}{code}")
-    return redact(str(body)[:200])
+    return redact(str(body))[:200]
 
 
 class DiscordClient:
@@ -140,9 +178,42 @@ class DiscordClient:
     def deliver(self, payload: Mapping[str, Any]) -> bool:
         """Post a payload with bounded retries; log, never raise, on failure.
 
+        The whole delivery (connecting, sending, reading the answer, every retry and
+        wait) ends by the deadline: past it (and a second's grace) the caller stops
+        waiting for the delivery's thread, logs the alert as not delivered and goes on.
+
         Returns:
             Whether Discord confirmed the message.
         """
+        outcome: list[bool] = []
+        finished = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome.append(self._deliver_logged(payload))
+            finally:
+                finished.set()
+
+        # A copy of the caller's context: the run's log bridge still sees the run.
+        context = contextvars.copy_context()
+        worker = threading.Thread(
+            target=context.run, args=(run,), name="ff-prefect-kit-alert", daemon=True
+        )
+        try:
+            worker.start()
+        except RuntimeError:  # no thread to be had (interpreter shutting down)
+            return self._deliver_logged(payload)
+        if finished.wait(max(self.deadline, 0.0) + _GRACE):
+            return bool(outcome and outcome[0])
+        self._logger.error(
+            "Discord alert not delivered to %s: no answer within the %g s deadline; "
+            "the delivery was abandoned",
+            self.redacted_url,
+            self.deadline,
+        )
+        return False
+
+    def _deliver_logged(self, payload: Mapping[str, Any]) -> bool:
         try:
             return self._deliver(payload)
         except Exception as exc:  # the alert path must never break a flow
@@ -150,6 +221,31 @@ class DiscordClient:
                 "Discord alert not delivered to %s: %s", self.redacted_url, redact(repr(exc))
             )
             return False
+
+    def _post(
+        self, client: httpx.Client, payload: Mapping[str, Any], started: float, timeout: float
+    ) -> _Answer:
+        """One request; its answer read in chunks, each checked against the deadline."""
+        with client.stream(
+            "POST",
+            self._url.get_secret_value(),
+            params={"wait": "true"},
+            json=payload,
+            timeout=timeout,
+        ) as response:
+            if response.is_success:  # stored: what the body says changes nothing
+                return _Answer(response.status_code, response.headers, b"")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) >= _MOST_READ:
+                    break
+                if self._clock() - started >= self.deadline:
+                    raise _DeadlinePassed(
+                        f"HTTP {response.status_code}, its body still arriving after "
+                        f"{self.deadline:g} s"
+                    )
+            return _Answer(response.status_code, response.headers, bytes(body[:_MOST_READ]))
 
     def _deliver(self, payload: Mapping[str, Any]) -> bool:
         import httpx
@@ -167,12 +263,12 @@ class DiscordClient:
                     break
                 wait: float | None
                 try:
-                    response = client.post(
-                        self._url.get_secret_value(),
-                        params={"wait": "true"},
-                        json=payload,
-                        timeout=min(self.request_timeout, left),
+                    response = self._post(
+                        client, payload, started, timeout=min(self.request_timeout, left)
                     )
+                except _DeadlinePassed as exc:
+                    last = f"{exc}; gave up after {self.deadline:g} s"
+                    break
                 except httpx.TransportError as exc:
                     last = f"{type(exc).__name__}: {redact(str(exc)) or 'no detail'}"
                     wait = self.backoff * 2 ** (attempt - 1)

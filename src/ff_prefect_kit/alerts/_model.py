@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from ff_prefect_kit._secrets import redact
 
-__all__ = ["Alert", "AlertSink", "Severity"]
+__all__ = ["Alert", "AlertSink", "Severity", "escape_controls"]
+
+# Control characters but the newline and the tab, C1 ones included: an ANSI escape
+# (ESC, or the 8-bit CSI) in an exception's text would recolour or rewrite the console.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with its control characters written out (`\\x1b`, `\\r`), newlines and tabs kept."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 class Severity(enum.Enum):
@@ -105,12 +115,13 @@ class Alert:
         """Render the alert as plain text, one fact per line.
 
         A value that spans lines is indented under its fact, so that no value can
-        pass for a line of its own (a fake fact, or a fake log line).
+        pass for a line of its own (a fake fact, or a fake log line), and control
+        characters are written out (`\\x1b`), so that no ANSI escape reaches a console.
         """
         lines = [_indented(self.headline)]
         if self.description:
             lines.append(_indented(self.description))
-        lines.extend(f"{name}: {_indented(value)}" for name, value in self.fields)
+        lines.extend(f"{_indented(name)}: {_indented(value)}" for name, value in self.fields)
         if self.url:
             lines.append(f"Run: {_indented(self.url)}")
         lines.append(f"At: {self.timestamp.isoformat(timespec='seconds')}")
@@ -118,7 +129,9 @@ class Alert:
 
 
 def _indented(text: str) -> str:
-    return "\n    ".join(text.splitlines()) if "\n" in text or "\r" in text else text
+    text = escape_controls(text.replace("\r\n", "\n"))
+    lines = text.splitlines()  # also at the line breaks of Unicode (U+2028, ...)
+    return text if lines == [text] else "\n    ".join(lines)
 
 
 @runtime_checkable

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from ff_prefect_kit.alerts._model import Alert
+from ff_prefect_kit.alerts._model import Alert, escape_controls
 
 __all__ = [
     "CONTENT_LIMIT",
@@ -90,6 +91,13 @@ def build_payload(
     Returns:
         The JSON body: content `<emoji> <title>`, one embed, no mentions allowed.
     """
+    # Control characters written out first (an ANSI escape reaches no one raw), then cut.
+    alert = replace(
+        alert,
+        title=escape_controls(alert.title),
+        description=escape_controls(alert.description),
+        fields=tuple((escape_controls(n), escape_controls(v)) for n, v in alert.fields),
+    )
     embed: dict[str, Any] = {
         "title": fit(alert.title or alert.severity.value, TITLE_LIMIT),
         "color": alert.severity.colour,
@@ -120,7 +128,7 @@ def build_payload(
         "allowed_mentions": {"parse": []},
     }
     if username:
-        payload["username"] = fit(username, USERNAME_LIMIT)
+        payload["username"] = fit(escape_controls(username), USERNAME_LIMIT)
     if avatar_url:
         payload["avatar_url"] = avatar_url
     return payload

@@ -19,10 +19,25 @@ __all__ = [
 ]
 
 _WEBHOOK_URL = re.compile(rf"^{WEBHOOK_URL_PATTERN}/?$")
+# A receiver on this machine: plain HTTP to the loopback address, a port, any path.
+_LOOPBACK_URL = re.compile(r"^http://(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}(?:/[^\s#]*)?$")
+
+
+def _loopback_allowed() -> bool:
+    from ff_prefect_kit._settings import KitSettings
+
+    try:
+        return KitSettings().alert_allow_loopback
+    except ConfigError:  # settings that do not load allow nothing more
+        return False
 
 
 def validate_webhook_url(url: str | SecretStr, *, name: str = "DISCORD_WEBHOOK_URL") -> SecretStr:
     """Check that `url` is a Discord webhook URL.
+
+    With `FF_ALERT_ALLOW_LOOPBACK=1`, a receiver on this machine is accepted too:
+    `http://127.0.0.1:<port>/...`, `http://localhost:<port>/...` or `http://[::1]:<port>/...`,
+    to see alerts locally (docs/alerting.md). No other host ever is.
 
     Args:
         url: The URL, plain or secret.
@@ -33,16 +48,25 @@ def validate_webhook_url(url: str | SecretStr, *, name: str = "DISCORD_WEBHOOK_U
 
     Raises:
         ConfigError: It is not `https://discord.com/api/webhooks/<id>/<token>` (or the
-            discordapp.com, ptb. or canary. forms). The token is never echoed.
+            discordapp.com, ptb. or canary. forms), nor an allowed loopback receiver.
+            The token is never echoed.
     """
-    raw = url.get_secret_value() if isinstance(url, SecretStr) else str(url)
-    if not _WEBHOOK_URL.match(raw.strip()):
-        raise ConfigError(
-            f"{name} is not a Discord webhook URL (value hidden): expected "
-            "https://discord.com/api/webhooks/<id>/<token>. Copy it from the channel's "
-            "Integrations > Webhooks settings into the environment or .env."
-        )
-    return SecretStr(raw.strip())
+    raw = (url.get_secret_value() if isinstance(url, SecretStr) else str(url)).strip()
+    if _WEBHOOK_URL.match(raw):
+        return SecretStr(raw)
+    loopback = _LOOPBACK_URL.match(raw) is not None
+    if loopback and _loopback_allowed():
+        return SecretStr(raw)
+    hint = (
+        " A receiver on this machine is accepted with FF_ALERT_ALLOW_LOOPBACK=1."
+        if loopback
+        else ""
+    )
+    raise ConfigError(
+        f"{name} is not a Discord webhook URL (value hidden): expected "
+        "https://discord.com/api/webhooks/<id>/<token>. Copy it from the channel's "
+        f"Integrations > Webhooks settings into the environment or .env.{hint}"
+    )
 
 
 class _RedactTokens(logging.Filter):

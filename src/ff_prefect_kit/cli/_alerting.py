@@ -14,6 +14,12 @@ from ff_prefect_kit.cli._output import console, run_command
 
 __all__ = ["alert_test", "register"]
 
+_REACHED = "Test alert from ff-prefect-kit: alerts reach this channel."
+_NO_WEBHOOK = (
+    "Test alert from ff-prefect-kit: no webhook is configured, so alerts go to the log "
+    "and the console."
+)
+
 
 class SeverityChoice(enum.StrEnum):
     """The severities an alert can have, as the command line spells them."""
@@ -87,8 +93,13 @@ def alert_test(
         typer.Option(help="Send through this saved block instead of DISCORD_WEBHOOK_URL."),
     ] = None,
     message: Annotated[
-        str, typer.Option(help="The alert's text.")
-    ] = "Test alert from ff-prefect-kit: alerts reach this channel.",
+        str | None,
+        typer.Option(
+            help="The alert's text. Default: that alerts reach the channel, or, with no "
+            "webhook, that they are printed.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
     """Send one test alert through the configured target; exit 1 if Discord did not confirm it.
 
@@ -103,11 +114,15 @@ def alert_test(
 
         if block is not None:
             reachable_api()
+            _check_block_can_exist(block)
         sink = resolve_sink(block)
+        text = message
+        if text is None:
+            text = _NO_WEBHOOK if isinstance(sink, LogSink) else _REACHED
         alert = Alert(
             severity=Severity(severity.value),
-            title=message.partition("\n")[0],
-            description=message.partition("\n")[2].strip(),
+            title=text.partition("\n")[0],
+            description=text.partition("\n")[2].strip(),
             fields=(("Host", socket.gethostname()), ("Sent by", "ff-prefect-kit alert test")),
         )
         out = console()
@@ -121,7 +136,7 @@ def alert_test(
             out.print(f"✔ Discord confirmed the test alert ({sink.redacted_url}).")
             return 0
         if isinstance(sink, LogSink):
-            out.print("No webhook configured: the alert is printed instead of sent.")
+            out.print("No webhook is configured: the alert went to the console, not to Discord.")
             out.print(alert.redacted().as_text(), markup=False)
             out.print("Set DISCORD_WEBHOOK_URL in .env (or pass --block) to send it to Discord.")
             return 0
@@ -130,3 +145,32 @@ def alert_test(
         return 0
 
     return run_command(ctx, run)
+
+
+def _check_block_can_exist(name: str) -> None:
+    """Refuse, without starting Prefect's local API, a block it cannot hold.
+
+    With no `PREFECT_API_URL` a block lives in the local ephemeral API's database in the
+    Prefect home. Where that file does not exist, no block was ever saved, and loading
+    one would start the API only to create the database.
+
+    Raises:
+        ConfigError: No `PREFECT_API_URL`, and no local database yet.
+    """
+    import shlex
+
+    from ff_prefect_kit._errors import ConfigError
+    from ff_prefect_kit.cli._api import prefect_value
+    from ff_prefect_kit.testing._database import database_path
+
+    if prefect_value("PREFECT_API_URL"):
+        return
+    database = database_path()
+    if database is None or database.exists():
+        return
+    raise ConfigError(
+        f"no notification block named {name!r}: PREFECT_API_URL is not set, and Prefect's "
+        f"local database ({database}) does not exist yet, so no block was saved there; "
+        f"save it with `ff-prefect-kit blocks register --name {shlex.quote(name)}`, or point "
+        "PREFECT_API_URL at the server that holds it"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +13,12 @@ from ff_prefect_kit.cli._output import console, run_command
 __all__ = ["install"]
 
 _WEBHOOK_SLUG = "custom-webhook"
+_UNITS = {
+    "--running-limit": "minutes",
+    "--heartbeat-timeout": "seconds",
+    "--crash-grace": "seconds",
+}
+_EXAMPLES = {"--running-limit": "180", "--heartbeat-timeout": "90", "--crash-grace": "60"}
 
 
 def install(
@@ -68,13 +75,19 @@ def install(
             check_windows,
             install_automations,
         )
-        from ff_prefect_kit.cli._api import reachable_api
+        from ff_prefect_kit.cli._api import prefect_value, reachable_api
 
         for label, value in (
             ("--running-limit", running_limit),
             ("--heartbeat-timeout", heartbeat_timeout),
+            ("--crash-grace", crash_grace),
         ):
-            if value < 0:
+            if not math.isfinite(value):
+                raise InvalidOptionError(
+                    f"{label} must be a number of {_UNITS[label]}, got {value}: pass e.g. "
+                    f"{label} {_EXAMPLES[label]}"
+                )
+            if value < 0 and label != "--crash-grace":
                 raise InvalidOptionError(f"{label} must be 0 (none) or more, got {value:g}")
         limit = timedelta(minutes=running_limit) if running_limit else None
         silence = timedelta(seconds=heartbeat_timeout) if heartbeat_timeout else None
@@ -83,6 +96,13 @@ def install(
             limit, silence, grace, names=("--running-limit", "--heartbeat-timeout", "--crash-grace")
         )
         url = KitSettings().require("discord_webhook_url") if block is None else None
+        if not prefect_value("PREFECT_API_URL"):
+            raise ConfigError(
+                "PREFECT_API_URL is not set: automations on Prefect's local ephemeral API "
+                "would never run (it stops when this command ends); point PREFECT_API_URL "
+                "at a Prefect server (`prefect server start`) or at Prefect Cloud, then "
+                "run again"
+            )
         where = reachable_api()
         target: Any
         if url is not None:

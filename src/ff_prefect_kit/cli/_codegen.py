@@ -1,6 +1,9 @@
 """Generating the source of a Pydantic model from a mart's column descriptions.
 
 One field per column, in the mart's order, typed from DuckDB's type and nullability.
+A column DuckDB reports nullable stays `X | None` even when it holds no NULL today (a
+model generated from today's rows must not fail tomorrow's), and says so in a comment,
+`# no NULL in the data`, where dropping `| None` is the reader's call.
 A column whose name cannot be a field (not an identifier, a keyword, Pydantic's own
 `model_*` namespace or one of `BaseModel`'s attributes) gets a safe field name and
 `Field(alias=<the column>)`, so the frame's column names still match.
@@ -77,12 +80,20 @@ class ModelField:
     duckdb_type: str
     annotation: str
     mapped: bool
+    no_nulls_seen: bool = False
 
 
 def default_class_name(mart: str) -> str:
-    """The model's name derived from the mart's: `mrt_foo` -> `MrtFooRow`."""
+    """The model's name derived from the mart's: `mrt_foo` -> `MrtFooRow`.
+
+    A name that would start with a digit (`_2024_stats`) gets `Mart` in front
+    (`Mart2024StatsRow`): a class name must be a Python identifier.
+    """
     table = mart.rsplit(".", 1)[-1]
-    return "".join(p[:1].upper() + p[1:] for p in re.split(r"[_$]+", table)) + "Row"
+    name = "".join(p[:1].upper() + p[1:] for p in re.split(r"[_$]+", table)) + "Row"
+    if not name.isidentifier() or keyword.iskeyword(name):
+        name = f"Mart{name}"
+    return name
 
 
 def _python_type(duckdb_type: str) -> str | None:
@@ -143,10 +154,14 @@ def model_fields(described: Sequence[MartColumn]) -> list[ModelField]:
             taken.add(field)
         python_type = _python_type(column.duckdb_type)
         annotation = python_type or "Any"
-        if column.nullable and python_type is not None:
+        nullable = column.nullable and python_type is not None
+        if nullable:
             annotation += " | None"
         mapped = python_type is not None
-        fields.append(ModelField(column.name, field, column.duckdb_type, annotation, mapped))
+        no_nulls = nullable and column.null_count == 0
+        fields.append(
+            ModelField(column.name, field, column.duckdb_type, annotation, mapped, no_nulls)
+        )
     return fields
 
 
@@ -180,13 +195,26 @@ def _field_lines(column: ModelField) -> list[str]:
         )
     declaration = f"    {column.field}: {column.annotation}"
     if column.field == column.column:
-        return [*lines, declaration]
+        return [*lines, *_noted(declaration, column)]
     alias = f"alias={_literal(column.column)}"
     one_line = f"{declaration} = Field({alias})"
     if len(one_line) <= _LINE_LENGTH:
-        return [*lines, one_line]
+        return [*lines, *_noted(one_line, column)]
     # The trailing comma keeps the call split at any line length the formatter uses.
-    return [*lines, f"{declaration} = Field(", f"        {alias},", "    )"]
+    note = [f"    {_NO_NULLS}"] if column.no_nulls_seen else []
+    return [*lines, *note, f"{declaration} = Field(", f"        {alias},", "    )"]
+
+
+_NO_NULLS = "# no NULL in the data"
+
+
+def _noted(line: str, column: ModelField) -> list[str]:
+    """`line`, with the no-NULL note after it, or above it where it would not fit."""
+    if not column.no_nulls_seen:
+        return [line]
+    if len(f"{line}  {_NO_NULLS}") <= _LINE_LENGTH:
+        return [f"{line}  {_NO_NULLS}"]
+    return [f"    {_NO_NULLS}", line]
 
 
 def render_model(mart: str, class_name: str, columns: Sequence[ModelField]) -> str:
@@ -208,10 +236,15 @@ def render_model(mart: str, class_name: str, columns: Sequence[ModelField]) -> s
         f"frame of the mart with `validate_frame(frame, {class_name})`.",
     ]
     if nullable:
+        observed = (
+            f", even those marked `{_NO_NULLS}` (which held none when this was generated)"
+            if any(c.no_nulls_seen for c in columns)
+            else ""
+        )
         paragraphs.append(
             "DuckDB reports a column NOT NULL only when the table declares it (as a dbt "
             "contract's not_null constraint does), so the other columns are typed "
-            "`X | None`: drop `| None` where your dbt tests guarantee a value."
+            f"`X | None`{observed}: drop `| None` where your dbt tests guarantee a value."
         )
     paragraphs.append(
         "Add the bounds you know with pydantic's Field, e.g. "

@@ -28,6 +28,12 @@ from ff_prefect_kit.dbt._runner import run_dbt_models
 __all__ = ["DemoOptions", "examples_dir", "run_demo"]
 
 _FLOW_FILE = "analytics_template_flow.py"
+_NEXT_STEPS = """
+Next, in a project of your own:
+  ff-prefect-kit init            the .env a first local run needs, kept out of git
+  ff-prefect-kit new-flow NAME   a monitored flow, its tasks and a passing test
+  Then docs/getting-started.md (in the kit's repository): tests, alerts, Prefect Cloud.
+"""
 _PROJECT = "dbt_project"
 
 
@@ -320,4 +326,5 @@ def run_demo(
     _summarise(written, database, options.top, out)
     phases["total"] = time.perf_counter() - started
     print(f"\nDemo finished in {phases['total']:.1f} s.", file=out)
+    print(_NEXT_STEPS, file=out, end="")
     return 0

@@ -23,7 +23,14 @@ from typing import Annotated, Any
 
 import typer
 
-from ff_prefect_kit.cli import _alerting, _automations, _doctor, _model, _scaffold
+from ff_prefect_kit.cli import (
+    _alerting,
+    _automations,
+    _doctor,
+    _local_settings,
+    _model,
+    _scaffold,
+)
 from ff_prefect_kit.cli._output import fail, run_command
 
 __all__ = ["app", "embedded_defaults", "main"]
@@ -57,22 +64,18 @@ def embedded_defaults(home: Path | None = None) -> Iterator[None]:
             set, so that the ephemeral API's database is not the user's `~/.prefect`
             one (a newer Prefect would migrate it past the user's own release).
     """
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_HOME,
-        PREFECT_SERVER_ANALYTICS_ENABLED,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        temporary_settings,
-    )
+    import prefect.settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    from ff_prefect_kit.cli._local_settings import LOCAL_SETTINGS
 
     updates: dict[Any, Any] = {}
     if home is not None and not PREFECT_API_URL.value():
         home.mkdir(parents=True, exist_ok=True)
         updates[PREFECT_HOME] = home
-    if "PREFECT_SERVER_ANALYTICS_ENABLED" not in os.environ:
-        updates[PREFECT_SERVER_ANALYTICS_ENABLED] = False
-    if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" not in os.environ:
-        updates[PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS] = 180
+    for variable, value in LOCAL_SETTINGS:  # the settings `ff-prefect-kit init` writes
+        if variable not in os.environ:
+            updates[getattr(prefect.settings, variable)] = value
     with temporary_settings(updates=updates):
         yield
 
@@ -172,6 +175,7 @@ app.add_typer(automations, name="automations")
 automations.command("install")(_automations.install)
 
 app.command("doctor")(_doctor.doctor)
+app.command("init")(_local_settings.init)
 app.command("new-flow")(_scaffold.new_flow)
 app.command("model")(_model.model)
 

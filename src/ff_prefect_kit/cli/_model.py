@@ -23,9 +23,9 @@ def model(
     ctx: typer.Context,
     mart: Annotated[
         str,
-        typer.Argument(
-            metavar="MART", help="The mart: name or schema.name (e.g. mrt_fantasy_actuals_weekly)."
-        ),
+        # Described in the docstring: typer 0.19 prints an argument's "[required]" as
+        # rich markup (`\[required]`) even with rich markup off.
+        typer.Argument(metavar="MART", hidden=True, show_default=False),
     ],
     db: Annotated[
         Path | None,
@@ -42,9 +42,12 @@ def model(
 ) -> int:
     """Print a typed Pydantic model of a mart's row, read from the DuckDB catalog.
 
-    One field per column, typed from DuckDB's types; nullable columns are `X | None`.
-    Add the bounds you know (`Field(ge=..., le=...)`) and validate frames of the mart
-    with validate_frame. With --out the model goes to a new file (never overwritten).
+    MART is the mart's name, or schema.name (e.g. mrt_fantasy_actuals_weekly).
+
+    One field per column, typed from DuckDB's types. A column DuckDB reports nullable
+    is `X | None`; one that holds no NULL today is marked `# no NULL in the data`. Add
+    the bounds you know (`Field(ge=..., le=...)`) and validate frames of the mart with
+    validate_frame. With --out the model goes to a new file (never overwritten).
     """
 
     def run() -> int:
@@ -57,7 +60,7 @@ def model(
         name = _checked_class_name(class_name, mart)
         if out is not None:
             _check_out(out)
-        columns = model_fields(describe_mart(mart, _database(db)))
+        columns = model_fields(describe_mart(mart, _database(db), count_nulls=True))
         source = render_model(mart, name, columns)
         errors = console(stderr=True)
         for column in columns:

@@ -6,10 +6,11 @@ from ff_prefect_kit.core._api_loss import MonitoredFlow
 from ff_prefect_kit.core._caching import frame_cache_key
 from ff_prefect_kit.core._flow import flow_alert, monitored_flow
 from ff_prefect_kit.core._futures import TrackingTaskRunner
-from ff_prefect_kit.core._retry import RetryPolicy
+from ff_prefect_kit.core._retry import PROGRAMMING_ERRORS, RetryPolicy
 from ff_prefect_kit.core._task import analytics_task
 
 __all__ = [
+    "PROGRAMMING_ERRORS",
     "MonitoredFlow",
     "RetryPolicy",
     "TrackingTaskRunner",

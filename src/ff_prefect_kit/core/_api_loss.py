@@ -3,15 +3,24 @@
 Prefect's engine records every state change through the API. When the API stops
 answering (the server was stopped, the network dropped), the run cannot be marked
 Failed, no failure hook runs, and the caller gets a raw `httpx` error once Prefect's
-client has spent its retries (`PREFECT_CLIENT_MAX_RETRIES`, about a minute by
-default). `MonitoredFlow` catches that error where the flow is called, sends the
-alert on a path that needs no API (the webhook of the alert target, or of
-`DISCORD_WEBHOOK_URL`, or the log), and raises `ApiUnreachableError` naming the API.
+client has spent its retries. `MonitoredFlow` catches that error where the flow is
+called, sends the alert on a path that needs no API (the webhook of the alert target,
+or of `DISCORD_WEBHOOK_URL`, or the log), and raises `ApiUnreachableError` naming the
+API and how long Prefect's client may take to give up.
+
+That time is Prefect's, not the kit's: an API that refuses connections fails the call at
+once (Prefect 3.6) or after the retries' backoff (later releases retry a refused
+connection once one succeeded), but an API that accepts connections and never answers
+costs each call `1 + PREFECT_CLIENT_MAX_RETRIES` attempts of `PREFECT_API_REQUEST_TIMEOUT`
+each, plus the backoff between them (2, 4, 8, ... s, jittered by
+`PREFECT_CLIENT_RETRY_JITTER_FACTOR`): 6 x 60 s + 62 s, about 7 minutes with the
+defaults. `give_up_seconds()` works it out from the settings in force.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 import socket
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
@@ -20,9 +29,11 @@ from prefect import Flow
 from ff_prefect_kit._errors import ApiUnreachableError, describe
 from ff_prefect_kit._internals import retype
 from ff_prefect_kit._logging import kit_logger
+from ff_prefect_kit._secrets import redact
 from ff_prefect_kit.alerts._model import Alert, Severity
 from ff_prefect_kit.alerts._sinks import resolve_sink
 from ff_prefect_kit.core._futures import TrackingTaskRunner
+from ff_prefect_kit.core._local_api import ensure_local_api
 
 if TYPE_CHECKING:
     from ff_prefect_kit.alerts._sinks import AlertTarget
@@ -31,6 +42,35 @@ __all__ = ["MonitoredFlow"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+# How long the lost API's health is asked for, to tell a lost API from the flow's own error.
+HEALTH_TIMEOUT = 3.0
+
+
+def give_up_seconds() -> float:
+    """The longest a call to a hung Prefect API takes to fail, from Prefect's settings.
+
+    An API that accepts connections and never answers: every attempt waits the request
+    timeout, and the retries wait their backoff (at its longest jitter); then the kit
+    asks the API's health once.
+
+    Returns:
+        Seconds: `(1 + PREFECT_CLIENT_MAX_RETRIES) * PREFECT_API_REQUEST_TIMEOUT`, plus
+        `2 + 4 + ... + 2**PREFECT_CLIENT_MAX_RETRIES` times `1 + jitter factor`, plus
+        the health check's 3 s.
+    """
+    from prefect.settings import (
+        PREFECT_API_REQUEST_TIMEOUT,
+        PREFECT_CLIENT_MAX_RETRIES,
+        PREFECT_CLIENT_RETRY_JITTER_FACTOR,
+    )
+
+    retries = max(int(PREFECT_CLIENT_MAX_RETRIES.value()), 0)
+    timeout = float(PREFECT_API_REQUEST_TIMEOUT.value())
+    jitter = max(float(PREFECT_CLIENT_RETRY_JITTER_FACTOR.value()), 0.0)
+    backoff = sum(2.0**attempt for attempt in range(1, retries + 1)) * (1 + jitter)
+    return (retries + 1) * timeout + backoff + HEALTH_TIMEOUT
 
 
 def _api_url() -> str | None:
@@ -66,7 +106,8 @@ def _api_lost(exc: BaseException) -> str | None:
     if url is None or not _transport_error(exc):
         return None
     try:
-        answered = httpx.get(f"{url.rstrip('/')}/health", timeout=3).status_code == 200
+        health = f"{url.rstrip('/')}/health"
+        answered = httpx.get(health, timeout=HEALTH_TIMEOUT).status_code == 200
     except httpx.HTTPError:
         answered = False
     return None if answered else url
@@ -96,7 +137,11 @@ class MonitoredFlow(Flow[P, R], Generic[P, R]):
         return type(self).adopt(super().with_options(*args, **kwargs), self._ff_alerts)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run the flow as Prefect does; a lost API becomes an alert and a clear error."""
+        """Run the flow as Prefect does; a lost API becomes an alert and a clear error.
+
+        On Prefect's local API, its server is started first with time for a first start.
+        """
+        ensure_local_api()
         try:
             result = super().__call__(*args, **kwargs)
         except Exception as exc:
@@ -130,8 +175,16 @@ class MonitoredFlow(Flow[P, R], Generic[P, R]):
             resolve_sink(self._ff_alerts, fallback="default").send(alert)
         except Exception:  # the error below must reach the caller whatever happens here
             kit_logger.exception("Could not send the alert for the lost API")
+        try:
+            bound = f"up to {math.ceil(give_up_seconds())} s"
+        except Exception:  # Prefect's settings unreadable: the names still help
+            bound = "a while"
         return ApiUnreachableError(
-            f"flow {self.name!r} could not reach the Prefect API at {url} ({describe(exc)}): "
-            "start that server or fix PREFECT_API_URL, then run the flow again; Prefect's "
-            "client retried for PREFECT_CLIENT_MAX_RETRIES before giving up"
+            redact(
+                f"flow {self.name!r} could not reach the Prefect API at {url} "
+                f"({describe(exc)}): start that server or fix PREFECT_API_URL, then run the "
+                f"flow again. Against an API that hangs, Prefect's client takes {bound} to "
+                "give up (1 + PREFECT_CLIENT_MAX_RETRIES attempts of "
+                "PREFECT_API_REQUEST_TIMEOUT each, with backoff): lower those to hear sooner"
+            )
         )

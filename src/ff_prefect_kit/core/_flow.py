@@ -1,4 +1,9 @@
-"""`monitored_flow`: Prefect's `@flow` with alerting and the house defaults."""
+"""`monitored_flow`: Prefect's `@flow` with alerting and the house defaults.
+
+Over 350 lines because the alert of a run (what failed, how bad, its cause), the hook that
+throttles and sends it, and the handled event the server's automation waits for are one
+decision, read together.
+"""
 
 from __future__ import annotations
 
@@ -117,6 +122,21 @@ def flow_alert(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> Al
     Returns:
         The alert.
     """
+    return _alert_and_cause(flow, flow_run, state)[0]
+
+
+def _cause(causes: list[BaseException | None]) -> str:
+    """What failed, for the throttle: the type of the first exception known, else nothing."""
+    for exc in causes:
+        if exc is not None:
+            kind = type(exc)
+            return f"{kind.__module__}.{kind.__qualname__}"
+    return ""
+
+
+def _alert_and_cause(
+    flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]
+) -> tuple[Alert, str]:
     crashed = state.is_crashed()
     exc = exception_of(state)
     failures = _task_failures(flow_run, exc)
@@ -143,7 +163,7 @@ def flow_alert(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> Al
     if duration:
         fields.append(("Duration", duration))
     fields.append(("Host", socket.gethostname()))
-    return Alert(
+    alert = Alert(
         severity=severity,
         title=f"{flow.name} {'crashed' if crashed else 'failed'}",
         description="" if exc is not None else (state.message or ""),
@@ -151,6 +171,7 @@ def flow_alert(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> Al
         url=_ui_url(flow_run),
         timestamp=state.timestamp or datetime.now(UTC),
     )
+    return alert, _cause(causes)
 
 
 def _throttle_for(alert_window: timedelta | AlertThrottle | None) -> AlertThrottle | None:
@@ -170,10 +191,10 @@ def _alert_hook(
         # A hook must never change the run's final state nor raise: Prefect would
         # swallow the error, but it would also hide the alert that went missing.
         try:
-            alert: Alert | None = flow_alert(flow, flow_run, state)
-            if throttle is not None and alert is not None:
-                alert = throttle.admit(flow.name, alert)
-                if alert is None:
+            alert, cause = _alert_and_cause(flow, flow_run, state)
+            if throttle is not None:
+                admitted = throttle.admit(flow.name, alert, cause=cause)
+                if admitted is None:
                     kit_logger.warning(
                         "Alert for %r held back: %d failure(s) in the current %s window "
                         "are counted and reported with the next alert.",
@@ -181,11 +202,18 @@ def _alert_hook(
                         throttle.held_back(flow.name),
                         throttle.window,
                     )
-                    _record_handled(flow, flow_run, "held back")
+                    # Held back behind an alert that reached nobody (a log line on a
+                    # worker without a webhook): the server's automation must still tell.
+                    if throttle.delivered(flow.name, alert, cause=cause):
+                        _record_handled(flow, flow_run, "held back")
                     return
+                alert = admitted
             # Only an alert that reached someone tells the server's crash automation
             # to stay quiet: one written to the logs alone, or lost, is sent by it.
-            if alert is not None and resolve_sink(alerts, fallback="log").send(alert) is not False:
+            delivered = resolve_sink(alerts, fallback="log").send(alert) is not False
+            if throttle is not None:
+                throttle.record_delivery(flow.name, alert, delivered, cause=cause)
+            if delivered:
                 _record_handled(flow, flow_run, "sent")
         except Exception:
             kit_logger.exception("Could not build or send the alert for flow run %r", flow_run.name)

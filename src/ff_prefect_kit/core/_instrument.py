@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from ff_prefect_kit._errors import printable
 from ff_prefect_kit._logging import bridge_user_loggers, kit_logger, protect_prefect_logs
+from ff_prefect_kit.core._shown import shown
 
 __all__ = ["describe_result", "instrument"]
 
@@ -43,11 +43,19 @@ def _raised(
     started: float,
     note: Callable[[BaseException | None], None],
 ) -> BaseException:
-    """Log and note an attempt's exception; return what to raise (see `printable`)."""
+    """Log and note an attempt's exception; return what to raise (see `shown`)."""
     elapsed = time.perf_counter() - started
     kit_logger.warning("%s %r raised %s after %.3f s", kind, label, type(exc).__name__, elapsed)
-    note(exc)
-    return printable(exc)
+    handed = shown(exc)
+    note(handed)
+    return handed
+
+
+def _shown_cause(exc: BaseException) -> BaseException | None:
+    """What a traceback of `exc` shows as its cause: the stand-in shows the same."""
+    if exc.__cause__ is not None or exc.__suppress_context__:
+        return exc.__cause__
+    return exc.__context__
 
 
 def instrument(
@@ -75,9 +83,9 @@ def instrument(
             try:
                 result = await fn(*args, **kwargs)
             except BaseException as exc:
-                if (shown := _raised(kind, label, exc, started, note)) is exc:
+                if (handed := _raised(kind, label, exc, started, note)) is exc:
                     raise
-                raise shown.with_traceback(exc.__traceback__) from None
+                raise handed.with_traceback(exc.__traceback__) from _shown_cause(exc)
             note(None)
             _log_finished(kind, label, result, started)
             return result
@@ -93,9 +101,9 @@ def instrument(
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
-            if (shown := _raised(kind, label, exc, started, note)) is exc:
+            if (handed := _raised(kind, label, exc, started, note)) is exc:
                 raise
-            raise shown.with_traceback(exc.__traceback__) from None
+            raise handed.with_traceback(exc.__traceback__) from _shown_cause(exc)
         note(None)
         _log_finished(kind, label, result, started)
         return result

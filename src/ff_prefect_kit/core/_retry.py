@@ -12,11 +12,26 @@ if TYPE_CHECKING:
     from prefect import Task
     from prefect.client.schemas.objects import State, TaskRun
 
-__all__ = ["ExceptionTypes", "RetryPolicy", "exception_of"]
+__all__ = ["PROGRAMMING_ERRORS", "ExceptionTypes", "RetryPolicy", "exception_of"]
 
 ExceptionTypes = type[BaseException] | tuple[type[BaseException], ...]
 
 ExceptionTypesArg = ExceptionTypes | Iterable[type[BaseException]] | None
+
+PROGRAMMING_ERRORS: tuple[type[BaseException], ...] = (
+    NameError,
+    TypeError,
+    AttributeError,
+    ImportError,
+    SyntaxError,
+)
+"""Mistakes in the code itself, which another attempt runs into again: never retried.
+
+A snippet copied with an undefined name would otherwise wait out every retry (about 7
+minutes with the defaults) before failing. `no_retry_on=` adds types of your own to
+these; naming one of these in `retry_on=` retries it after all (e.g.
+`retry_on=(Exception, ImportError)` for a module on a network share that may be away).
+"""
 
 
 def _types(value: ExceptionTypesArg) -> tuple[type[BaseException], ...]:
@@ -41,11 +56,15 @@ class RetryPolicy:
     """Decide whether a failed task run may retry, from the exception it raised.
 
     By default everything retries except errors that another attempt cannot fix:
-    Pydantic `ValidationError`, and `KitError`s that are not `transient`
-    (`ConfigError`, `SchemaValidationError`, ...).
+    Pydantic `ValidationError`, `KitError`s that are not `transient` (`ConfigError`,
+    `SchemaValidationError`, ...), and mistakes in the code (`PROGRAMMING_ERRORS`:
+    `NameError`, `TypeError`, `AttributeError`, `ImportError`, `SyntaxError`).
 
     Args:
-        retry_on: When given, only these exception types retry.
+        retry_on: When given, only these exception types retry. A programming error
+            type named here (`ImportError`, or a narrower one such as
+            `ModuleNotFoundError`) is retried again; a broad type such as `Exception`
+            does not re-enable them.
         no_retry_on: These exception types never retry, in addition to the defaults.
     """
 
@@ -56,9 +75,14 @@ class RetryPolicy:
     ) -> None:
         self.retry_on = _types(retry_on) or None
         self.no_retry_on = _types(no_retry_on) + _permanent_defaults()
+        # Programming errors that retry_on names on purpose: retried after all.
+        self.retried_anyway = tuple(
+            t for t in self.retry_on or () if issubclass(t, PROGRAMMING_ERRORS)
+        )
 
     def __repr__(self) -> str:
-        names = [t.__name__ for t in self.no_retry_on]
+        programming = [t for t in PROGRAMMING_ERRORS if not issubclass(t, self.retried_anyway)]
+        names = [t.__name__ for t in (*self.no_retry_on, *programming)]
         only = [t.__name__ for t in self.retry_on] if self.retry_on else None
         return f"RetryPolicy(retry_on={only}, no_retry_on={names})"
 
@@ -67,10 +91,12 @@ class RetryPolicy:
         if exc is None:
             # A returned Failed state, or nothing to inspect: Prefect's own rule.
             return True
-        if self.retry_on is not None:
-            return isinstance(exc, self.retry_on) and not isinstance(exc, self.no_retry_on)
         if isinstance(exc, self.no_retry_on):
             return False
+        if isinstance(exc, PROGRAMMING_ERRORS) and not isinstance(exc, self.retried_anyway):
+            return False
+        if self.retry_on is not None:
+            return isinstance(exc, self.retry_on)
         if isinstance(exc, KitError):
             return exc.transient
         return True

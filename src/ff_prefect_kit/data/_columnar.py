@@ -3,10 +3,15 @@
 `compile_checks` reads each field's type and constraints and builds, per column,
 the expressions true where a row *may* be invalid (a superset of what Pydantic
 rejects) and the expression that yields the conformed column. It returns `None`
-for models it cannot express exactly (custom validators, aliases, nested or exotic
+for models it cannot express exactly (custom validators, nested aliases, exotic
 types, strict or string-munging config, absent columns): those are validated by
 Pydantic on every row. Pydantic has the last word either way, so nothing here
 raises a validation error.
+
+One module, over 350 lines, because each kind of field's checks (integers compared
+exactly in the column's type, floats as Pydantic holds them, text, choices) answers to
+one invariant, "flag a superset of what Pydantic rejects", which is easiest to check
+when all of them are read together.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import math
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -21,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ff_prefect_kit._internals import has_custom_validation, pydantic_general_metadata
+from ff_prefect_kit.data._keys import field_columns
 
 if TYPE_CHECKING:
     import polars as pl
@@ -60,14 +67,16 @@ def compile_checks(schema: type[BaseModel], dtypes: pl.Schema) -> list[ColumnChe
     if has_custom_validation(schema) or any(schema.model_config.get(k) for k in _UNSAFE_CONFIG):
         return None
     checks = []
-    for name, info in schema.model_fields.items():
-        if info.alias is not None or name not in dtypes:
-            # Aliases and defaults for absent columns are Pydantic's business.
+    for source in field_columns(schema, dtypes.names()):
+        if source.column is None or not source.exact:
+            # A default for an absent column, or a value found by a nested AliasPath in
+            # some rows only: Pydantic's business.
             return None
-        check = _field_check(name, info, dtypes[name])
+        info = schema.model_fields[source.field]
+        check = _field_check(source.column, info, dtypes[source.column])
         if check is None:
             return None
-        checks.append(check)
+        checks.append(ColumnCheck(check.flags, check.output.alias(source.field)))
     return checks
 
 
@@ -87,28 +96,33 @@ def _split_annotation(annotation: Any) -> tuple[Any, bool, list[Any]]:
     return annotation, nullable, metadata
 
 
-def _constraints(metadata: Sequence[Any]) -> dict[str, Any] | None:
+def _constraints(metadata: Sequence[Any]) -> list[tuple[str, Any]] | None:
+    """Each constraint as `(name, value)`, every one kept (Pydantic applies them all)."""
     import annotated_types as at
+    from pydantic.types import AllowInfNan
 
-    found: dict[str, Any] = {}
+    found: list[tuple[str, Any]] = []
     for item in metadata:
         if isinstance(item, at.Gt | at.Ge | at.Lt | at.Le | at.MultipleOf):
             key = type(item).__name__.lower().replace("multipleof", "multiple_of")
-            found[key] = getattr(item, key)
+            found.append((key, getattr(item, key)))
         elif isinstance(item, at.MinLen):
-            found["min_length"] = item.min_length
+            found.append(("min_length", item.min_length))
         elif isinstance(item, at.MaxLen):
-            found["max_length"] = item.max_length
+            found.append(("max_length", item.max_length))
+        elif isinstance(item, AllowInfNan):
+            found.append(("allow_inf_nan", item.allow_inf_nan))
         elif (extra := pydantic_general_metadata(item)) is not None:
             if set(extra) - {"pattern", "allow_inf_nan"}:
                 return None
-            found.update({k: v for k, v in extra.items() if v is not None})
+            found += [(k, v) for k, v in extra.items() if v is not None]
         else:
             return None  # a validator or a constraint the checks cannot read
     return found
 
 
 def _field_check(name: str, info: FieldInfo, dtype: pl.DataType) -> ColumnCheck | None:
+    """The checks of the field read from column `name`, or `None` if not exact."""
     import polars as pl
 
     base, nullable, inner = _split_annotation(info.annotation)
@@ -126,14 +140,16 @@ def _field_check(name: str, info: FieldInfo, dtype: pl.DataType) -> ColumnCheck 
         return None
     value = col.cast(pl.Float64) if kind == "float" else col
     try:
-        flags += _constraint_flags(value, kind, constraints)
+        checks = _constraint_flags(value, kind, dtype, constraints)
     except _Unsupported:
         return None
     if kind == "literal":
-        allowed = [m.value if isinstance(m, enum.Enum) else m for m in _choices(base)]
-        flags.append(~col.is_in(allowed))
+        checks.append(_outside_choices(col, dtype, _choices(base)))
+    # A null passes a nullable field whatever its constraints, and fails any other
+    # through `is_null`: the constraint checks need not flag it.
+    flags += [check.fill_null(False) for check in checks]
     output_dtype = _output_dtype(base, dtype)
-    return ColumnCheck(flags, value.alias(name) if output_dtype is None else col.cast(output_dtype))
+    return ColumnCheck(flags, value if output_dtype is None else col.cast(output_dtype))
 
 
 class _Unsupported(Exception):
@@ -142,8 +158,20 @@ class _Unsupported(Exception):
 
 def _choices(base: Any) -> list[Any]:
     if isinstance(base, type) and issubclass(base, enum.Enum):
-        return list(base)
+        return [member.value for member in base]
     return list(typing.get_args(base))
+
+
+def _outside_choices(col: pl.Expr, dtype: pl.DataType, allowed: list[Any]) -> pl.Expr:
+    """True where a value is none of `allowed` (only those the column's dtype can hold)."""
+    import polars as pl
+
+    if dtype.is_integer():
+        low, high = _integer_range(dtype)
+        allowed = [v for v in allowed if low <= v <= high]
+    if not allowed:
+        return col.is_not_null()
+    return ~col.is_in(pl.Series(allowed, dtype=dtype))
 
 
 def _kind(base: Any, dtype: pl.DataType) -> str | None:
@@ -164,30 +192,40 @@ def _kind(base: Any, dtype: pl.DataType) -> str | None:
     is_enum = isinstance(base, type) and issubclass(base, enum.Enum)
     if typing.get_origin(base) is not Literal and not is_enum:
         return None
-    values = [m.value if isinstance(m, enum.Enum) else m for m in _choices(base)]
-    if values and all(isinstance(v, str) for v in values):
+    values = _choices(base)
+    if values and all(type(v) is str for v in values):
         return "literal" if dtype == pl.String else None
-    ints = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    ints = all(type(v) is int for v in values)
     return "literal" if values and ints and dtype.is_integer() else None
 
 
-def _constraint_flags(value: pl.Expr, kind: str, c: dict[str, Any]) -> list[pl.Expr]:
+_NUMERIC = ("gt", "ge", "lt", "le", "multiple_of")
+_TEXTUAL = ("min_length", "max_length", "pattern")
+
+
+def _constraint_flags(
+    value: pl.Expr, kind: str, dtype: pl.DataType, constraints: list[tuple[str, Any]]
+) -> list[pl.Expr]:
     """Expressions true where a constraint may be broken (a superset of Pydantic's)."""
-    numeric = {k: c[k] for k in ("gt", "ge", "lt", "le", "multiple_of") if k in c}
-    textual = {k: c[k] for k in ("min_length", "max_length", "pattern") if k in c}
+    numeric = [(k, v) for k, v in constraints if k in _NUMERIC]
+    textual = [(k, v) for k, v in constraints if k in _TEXTUAL]
     if (numeric and kind not in ("int", "float")) or (textual and kind != "str"):
         raise _Unsupported
-    if "allow_inf_nan" in c and kind != "float":
+    inf_nan = [v for k, v in constraints if k == "allow_inf_nan"]
+    if inf_nan and kind != "float":
         raise _Unsupported
     flags: list[pl.Expr] = []
     if kind == "float":
-        if c.get("allow_inf_nan") is False:
+        if False in inf_nan:
             flags.append(value.is_nan() | value.is_infinite())
         if numeric:
             # NaN compares greater than everything in Polars but fails every bound in
             # Pydantic: let Pydantic look at it.
             flags.append(value.is_nan())
-    return flags + _numeric_flags(value, kind, numeric) + _text_flags(value, textual)
+        flags += [_float_flag(value, key, bound) for key, bound in numeric]
+    elif kind == "int":
+        flags += [_int_flag(value, dtype, key, bound) for key, bound in numeric]
+    return flags + _text_flags(value, textual)
 
 
 _BOUND_BROKEN: dict[str, Callable[[pl.Expr, Any], pl.Expr]] = {
@@ -198,46 +236,132 @@ _BOUND_BROKEN: dict[str, Callable[[pl.Expr, Any], pl.Expr]] = {
 }
 
 
-_INT64 = (-(2**63), 2**63 - 1)
-
-
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _numeric_flags(value: pl.Expr, kind: str, c: dict[str, Any]) -> list[pl.Expr]:
-    flags = []
-    for key, bound in c.items():
-        if not _is_number(bound) or (
-            isinstance(bound, int) and not _INT64[0] <= bound <= _INT64[1]
-        ):
-            # A bound Polars cannot hold as a literal: Pydantic checks every row.
+def _float_flag(value: pl.Expr, key: str, bound: Any) -> pl.Expr:
+    """Where a float field's constraint may be broken.
+
+    Pydantic holds a float field's bounds as float64 (`ge=2**53 + 1` is `2.0**53`) and
+    compares float64 to float64, as Polars does once the bound is a float.
+    """
+    import polars as pl
+
+    if not _is_number(bound):
+        raise _Unsupported
+    try:
+        # + 0.0 makes -0.0 plain zero, which every comparison already treats as equal.
+        limit = float(bound) + 0.0
+    except OverflowError:
+        raise _Unsupported from None
+    if key in _BOUND_BROKEN:
+        return _BOUND_BROKEN[key](value, pl.lit(limit, dtype=pl.Float64))
+    if limit == 0 or not math.isfinite(limit):
+        raise _Unsupported
+    # Pydantic passes `v` when fmod(v, m) is within |v|/1e9 of 0 or of ±m. A value that
+    # is exactly (in float64) a whole multiple of m is that close; anything else (a
+    # rounded product, subnormals, NaN) is flagged for Pydantic to decide, since fmod's
+    # remainder cannot be computed exactly here.
+    exact = (value / limit).round(0) * limit == value
+    normal = (value == 0) | (value.abs() >= _TINY)
+    return ~(exact & normal)
+
+
+# Below this, products lose the relative precision the multiple_of argument above needs.
+_TINY = 2.0**-960
+
+
+def _integer_range(dtype: pl.DataType) -> tuple[int, int]:
+    import polars as pl
+
+    info = {
+        pl.Int8: 8,
+        pl.Int16: 16,
+        pl.Int32: 32,
+        pl.Int64: 64,
+        pl.Int128: 128,
+        pl.UInt8: 8,
+        pl.UInt16: 16,
+        pl.UInt32: 32,
+        pl.UInt64: 64,
+    }
+    bits = next((b for t, b in info.items() if dtype == t), None)
+    if bits is None:
+        raise _Unsupported
+    if dtype.is_signed_integer():
+        return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    return 0, 2**bits - 1
+
+
+def _int_flag(value: pl.Expr, dtype: pl.DataType, key: str, bound: Any) -> pl.Expr:
+    """Where an int field's constraint may be broken, compared exactly in the column's type.
+
+    Pydantic holds an int field's bounds as integers (`le=1e18` is `10**18`; a bound
+    with a fraction is refused when the model is built) and compares integers exactly.
+    """
+    if isinstance(bound, float):
+        if not bound.is_integer():
             raise _Unsupported
-        if key in _BOUND_BROKEN:
-            flags.append(_BOUND_BROKEN[key](value, bound))
-        elif kind == "int" and isinstance(bound, int):
-            flags.append(value % bound != 0)
-        elif bound != 0:
-            # Pydantic tolerates rounding; flag anything not exact and let it decide.
-            flags.append((value / bound).round(0) * bound != value)
+        bound = int(bound)
+    if not isinstance(bound, int) or isinstance(bound, bool):
+        raise _Unsupported
+    if key == "multiple_of":
+        return _int_multiple_flag(value, dtype, bound)
+    if key in ("gt", "ge"):
+        return _at_or_past(value, dtype, bound if key == "gt" else bound - 1, side="below")
+    return _at_or_past(value, dtype, bound if key == "lt" else bound + 1, side="above")
+
+
+def _at_or_past(value: pl.Expr, dtype: pl.DataType, limit: int, *, side: str) -> pl.Expr:
+    """`value <= limit` ("below") or `value >= limit` ("above"), in the column's type.
+
+    A limit beyond the type's range holds for every value or for none.
+    """
+    import polars as pl
+
+    low, high = _integer_range(dtype)
+    if side == "below":
+        if limit < low:
+            return pl.lit(False)
+        if limit >= high:
+            return value.is_not_null()
+        return value <= pl.lit(limit, dtype=dtype)
+    if limit > high:
+        return pl.lit(False)
+    if limit <= low:
+        return value.is_not_null()
+    return value >= pl.lit(limit, dtype=dtype)
+
+
+def _int_multiple_flag(value: pl.Expr, dtype: pl.DataType, step: int) -> pl.Expr:
+    """Where an integer is not a multiple of `step` (exact, whatever the step's size)."""
+    import polars as pl
+
+    low, high = _integer_range(dtype)
+    if step == 0:
+        raise _Unsupported
+    step = abs(step)  # divisibility does not depend on the sign
+    if step > max(high, -low):
+        return value != 0
+    if step > high:  # a signed column's minimum: only 0 and the minimum divide
+        return (value != 0) & (value != low)
+    return value % pl.lit(step, dtype=dtype) != 0
+
+
+def _text_flags(value: pl.Expr, constraints: list[tuple[str, Any]]) -> list[pl.Expr]:
+    flags = []
+    for key, limit in constraints:
+        if key == "min_length":
+            flags.append(value.str.len_chars() < limit)
+        elif key == "max_length":
+            flags.append(value.str.len_chars() > limit)
         else:
-            raise _Unsupported
-    return flags
-
-
-def _text_flags(value: pl.Expr, c: dict[str, Any]) -> list[pl.Expr]:
-    flags = []
-    if "min_length" in c:
-        flags.append(value.str.len_chars() < c["min_length"])
-    if "max_length" in c:
-        flags.append(value.str.len_chars() > c["max_length"])
-    if "pattern" in c:
-        pattern = c["pattern"]
-        # A compiled pattern is matched by Python's `re` in Pydantic, with its flags
-        # (re.ASCII, re.IGNORECASE, ...): Polars' engine cannot promise the same verdict.
-        if not isinstance(pattern, str) or not _polars_accepts(pattern):
-            raise _Unsupported
-        flags.append(~value.str.contains(pattern))
+            # A compiled pattern is matched by Python's `re` in Pydantic, with its flags
+            # (re.ASCII, re.IGNORECASE, ...): Polars' engine cannot promise the same verdict.
+            if not isinstance(limit, str) or not _polars_accepts(limit):
+                raise _Unsupported
+            flags.append(~value.str.contains(limit))
     return flags
 
 

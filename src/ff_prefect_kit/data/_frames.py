@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,7 @@ def models_to_frame(models: Sequence[BaseModel]) -> pl.DataFrame:
             infer_schema_length=None,
         )
         order = list(dumps[0])
+    frame = _with_time_zones(frame, models)
     odd = [name for name in order if name not in frame.columns or frame.schema[name] == pl.Object]
     if not odd:
         return frame
@@ -74,3 +76,40 @@ def models_to_frame(models: Sequence[BaseModel]) -> pl.DataFrame:
     if frame.width == 0:
         return as_json.select(order)
     return frame.with_columns(as_json.select(odd)).select(order)
+
+
+def _with_time_zones(frame: pl.DataFrame, models: Sequence[BaseModel]) -> pl.DataFrame:
+    """Give back the time zone Polars drops from aware datetimes (it keeps them as UTC)."""
+    import polars as pl
+
+    zoned = {}
+    for name, dtype in frame.schema.items():
+        if not isinstance(dtype, pl.Datetime) or dtype.time_zone is not None:
+            continue
+        zones = {
+            _zone_name(value)
+            for value in (getattr(m, name, None) for m in models)
+            if isinstance(value, dt.datetime)
+        }
+        if len(zones) == 1 and (zone := zones.pop()) is not None:
+            zoned[name] = pl.col(name).dt.replace_time_zone("UTC").dt.convert_time_zone(zone)
+        elif zones and None not in zones:
+            # Several zones: one column holds one, so the instants stay in UTC.
+            zoned[name] = pl.col(name).dt.replace_time_zone("UTC")
+    if not zoned:
+        return frame
+    try:
+        return frame.with_columns(**zoned)
+    except pl.exceptions.PolarsError:  # a zone Polars does not know: UTC, as it was
+        return frame.with_columns(pl.col(name).dt.replace_time_zone("UTC") for name in zoned)
+
+
+def _zone_name(value: dt.datetime) -> str | None:
+    """The IANA name (or `UTC`) of an aware datetime's zone; `None` for a naive one."""
+    import zoneinfo
+
+    zone = value.tzinfo
+    if zone is None or value.utcoffset() is None:
+        return None
+    # A fixed offset has no IANA name: its instants are kept in UTC.
+    return zone.key if isinstance(zone, zoneinfo.ZoneInfo) else "UTC"

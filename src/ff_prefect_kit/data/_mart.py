@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ff_prefect_kit._errors import (
     ConfigError,
@@ -15,15 +16,15 @@ from ff_prefect_kit._errors import (
     InvalidMartNameError,
     MartLockedError,
     MartNotFoundError,
+    MartReadError,
 )
 from ff_prefect_kit._logging import kit_logger
-from ff_prefect_kit._settings import KitSettings
 
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
-__all__ = ["load_dbt_mart", "quote_identifier"]
+__all__ = ["check_mart", "describe_rows", "load_dbt_mart", "quote_identifier", "quote_name"]
 
 # Plain SQL identifiers only: nothing that could close a quote or start a statement.
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,254}")
@@ -31,6 +32,13 @@ _LIST_MARTS = """
     SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal
     UNION ALL
     SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal
+"""
+_LIST_USER_MARTS = """
+    SELECT database_name, schema_name, table_name FROM duckdb_tables()
+    WHERE NOT internal AND database_name <> 'system'
+    UNION ALL
+    SELECT database_name, schema_name, view_name FROM duckdb_views()
+    WHERE NOT internal AND database_name <> 'system'
 """
 
 
@@ -66,7 +74,8 @@ def load_dbt_mart(
     """Load a dbt mart (a table or view) from DuckDB as a Polars DataFrame.
 
     The file is opened read-only, so many readers can share it; the data travels
-    through Arrow, keeping DuckDB's types (an INTEGER stays Int32).
+    through Arrow, keeping DuckDB's types (an INTEGER stays Int32). An INTERVAL
+    column without months becomes a Polars Duration (a day counted as 24 hours).
 
     Args:
         mart_name: The mart, `name`, `schema.name` or `catalog.schema.name`; validated
@@ -85,28 +94,33 @@ def load_dbt_mart(
             no such column in it (lists its columns).
         DatabaseNotFoundError: The file does not exist.
         MartLockedError: A writer holds the file's lock (transient: retried).
-        ConfigError: No `db_path` and `FF_DUCKDB_PATH` is not set, or the file is not
-            a DuckDB database (a Parquet file, a damaged or truncated database).
+        MartReadError: The mart is a view that no longer binds or fails when run, or
+            has a column Polars has no type for (a UNION; an INTERVAL with months).
+        ConfigError: No `db_path` and `FF_DUCKDB_PATH` is not set, the file is not a
+            DuckDB database (a Parquet file, a damaged or truncated database), or this
+            process already holds it open read-write.
     """
     import duckdb
 
-    table = quote_identifier(mart_name)
+    quote_identifier(mart_name)
     _refuse_system_catalogs(mart_name)
-    select = (
-        ", ".join(quote_identifier(c, what="column name") for c in columns)
-        if columns is not None
-        else "*"
-    )
-    if columns is not None and not columns:
-        raise InvalidMartNameError("columns is empty: pass None for every column")
-    query = f"SELECT {select} FROM {table}"
+    if columns is not None:
+        if isinstance(columns, str):
+            raise InvalidMartNameError(
+                f"columns must be a list of column names, got the string {columns!r}: "
+                f"pass [{columns!r}]"
+            )
+        for column in columns:
+            quote_identifier(column, what="column name")
+        if not columns:
+            raise InvalidMartNameError("columns is empty: pass None for every column")
 
     if isinstance(db_path, duckdb.DuckDBPyConnection):
-        return _fetch(db_path, query, mart_name, columns)
+        return _fetch(db_path, mart_name, columns)
     path = _database_path(db_path)
     con = _connect(path)
     try:
-        frame = _fetch(con, query, mart_name, columns)
+        frame = _fetch(con, mart_name, columns, path)
     finally:
         con.close()
     kit_logger.info("Loaded mart %r from %s: %s rows", mart_name, path, f"{frame.height:,}")
@@ -119,14 +133,20 @@ _SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
 def _refuse_system_catalogs(mart_name: str) -> None:
     parts = [part.lower() for part in mart_name.split(".")]
     if _SYSTEM_SCHEMAS & set(parts[:-1]) or parts[-1].startswith(("duckdb_", "pragma_")):
-        raise InvalidMartNameError(
-            f"{mart_name!r} is one of DuckDB's system catalogs, not a mart: name a table or "
-            "view that dbt builds (e.g. 'mrt_fantasy_actuals_weekly')"
-        )
+        raise _system_catalog(mart_name)
+
+
+def _system_catalog(mart_name: str) -> InvalidMartNameError:
+    return InvalidMartNameError(
+        f"{mart_name!r} is one of DuckDB's system catalogs, not a mart: name a table or "
+        "view that dbt builds (e.g. 'mrt_fantasy_actuals_weekly')"
+    )
 
 
 def _database_path(db_path: str | os.PathLike[str] | None) -> Path:
     if db_path is None:
+        from ff_prefect_kit._settings import KitSettings
+
         path = Path(KitSettings().require("duckdb_path"))
         origin = "FF_DUCKDB_PATH"
     else:
@@ -145,6 +165,15 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
 
     try:
         return duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise _not_a_database(path, exc) from exc
+        raise ConfigError(
+            f"this process already has the DuckDB database {str(path)!r} open with other "
+            "settings (a read-write duckdb.connect(...) still open, or an in-process dbt "
+            "run), and DuckDB opens one file one way per process: pass that connection as "
+            f"db_path, or close it before loading. DuckDB said: {exc}"
+        ) from exc
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise MartLockedError(
@@ -156,34 +185,67 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
         raise _not_a_database(path, exc) from exc
 
 
-def _not_a_database(path: Path, exc: Exception) -> ConfigError:
+def _not_a_database(path: Path | None, exc: Exception, mart_name: str | None = None) -> ConfigError:
+    where = repr(str(path)) if path is not None else "the connection's database"
+    reading = f" while reading mart {mart_name!r}" if mart_name else ""
     return ConfigError(
-        f"{str(path)!r} is not a DuckDB database, or it is damaged (DuckDB said: {exc}): point "
-        "FF_DUCKDB_PATH (or db_path) at the .duckdb file dbt-duckdb writes, or rebuild it with dbt"
+        f"{where} is not a DuckDB database, or it is damaged{reading} (DuckDB said: {exc}): "
+        "point FF_DUCKDB_PATH (or db_path) at the .duckdb file dbt-duckdb writes, or rebuild "
+        "it with dbt"
     )
+
+
+# What DuckDB says when the file's bytes are bad (1.x puts "IO Error: " in front).
+_DAMAGED_TEXTS = ("Corrupt database file", "Could not read enough bytes", "not a valid DuckDB")
+
+
+@contextlib.contextmanager
+def _reading(mart_name: str, path: Path | None) -> Iterator[None]:
+    """Turn what DuckDB raises while reading a mart into the kit's errors, none retried."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        if isinstance(exc, duckdb.IOException) or any(t in str(exc) for t in _DAMAGED_TEXTS):
+            raise _not_a_database(path, exc, mart_name) from exc
+        raise MartReadError(
+            f"mart {mart_name!r} failed while DuckDB ran it ({type(exc).__name__}: {exc}): "
+            "its SQL fails on the data it reads now; fix the dbt model and rebuild it "
+            f"(dbt run --select {mart_name.rsplit('.', 1)[-1]})"
+        ) from exc
 
 
 def _fetch(
     con: duckdb.DuckDBPyConnection,
-    query: str,
     mart_name: str,
     columns: Sequence[str] | None = None,
+    path: Path | None = None,
 ) -> pl.DataFrame:
+    """The mart's rows (or `columns` of them) as Polars, every failure a kit error."""
+    from ff_prefect_kit.data._mart_columns import as_durations, convert, select_list
+
+    with _reading(mart_name, path):
+        names, types = _bound(con, mart_name, columns)
+        select = select_list(con, mart_name, names, types)
+        frame = convert(con, mart_name, f"SELECT {select} FROM {quote_identifier(mart_name)}")
+    return as_durations(frame, names, types)
+
+
+def check_mart(con: duckdb.DuckDBPyConnection, mart_name: str) -> None:
+    """Refuse a name that is not a user's table or view in `con`'s database.
+
+    Raises:
+        InvalidMartNameError: It names one of DuckDB's own catalogs.
+        MartNotFoundError: It names nothing (lists the marts that exist).
+    """
     import duckdb
 
+    if _is_user_mart(con, mart_name):
+        return
     try:
-        relation = con.sql(query)
-    except duckdb.BinderException as exc:
-        described = con.sql(f"DESCRIBE {quote_identifier(mart_name)}").fetchall()
-        known = [str(row[0]) for row in described]
-        missing = [c for c in columns or () if c not in known]
-        raise MartNotFoundError(
-            f"mart {mart_name!r} has no column {', '.join(map(repr, missing)) or '(unknown)'}; "
-            f"its columns: {', '.join(known)}",
-            mart_name,
-            known,
-        ) from exc
-    except duckdb.CatalogException as exc:
+        con.sql(f"DESCRIBE {quote_identifier(mart_name)}").fetchall()
+    except duckdb.Error:
         available = _nearest_first(mart_name, _marts(con))
         listing = ", ".join(available[:20]) or "none: has dbt run?"
         raise MartNotFoundError(
@@ -191,10 +253,68 @@ def _fetch(
             f"first: {listing}",
             mart_name,
             available,
+        ) from None
+    # It resolves, yet to none of the user's tables and views: a system catalog
+    # (pg_settings, sqlite_master, information_schema.tables, ...).
+    raise _system_catalog(mart_name)
+
+
+def _is_user_mart(con: duckdb.DuckDBPyConnection, mart_name: str) -> bool:
+    """Whether `mart_name` resolves, as DuckDB resolves it, to a user's table or view."""
+    rows = con.sql(_LIST_USER_MARTS).fetchall()
+    current = str(con.sql("SELECT current_database()").fetchall()[0][0]).lower()
+    known = {(str(d).lower(), str(s).lower(), str(n).lower()) for d, s, n in rows}
+    parts = [part.lower() for part in mart_name.split(".")]
+    if len(parts) == 1:
+        wanted = {(current, "main", parts[0]), ("temp", "main", parts[0])}
+    elif len(parts) == 2:
+        wanted = {(current, parts[0], parts[1]), (parts[0], "main", parts[1])}
+    else:
+        wanted = {(parts[0], parts[1], parts[2])}
+    return bool(known & wanted)
+
+
+def describe_rows(con: duckdb.DuckDBPyConnection, mart_name: str) -> list[tuple[Any, ...]]:
+    """DuckDB's `DESCRIBE` of a mart checked by `check_mart`: one row per column.
+
+    Raises:
+        MartReadError: The mart is a view that no longer binds.
+    """
+    import duckdb
+
+    check_mart(con, mart_name)
+    try:
+        return con.sql(f"DESCRIBE {quote_identifier(mart_name)}").fetchall()
+    except (duckdb.BinderException, duckdb.CatalogException) as exc:
+        raise MartReadError(
+            f"mart {mart_name!r} is a view that no longer binds: a table or column it reads "
+            f"is gone (DuckDB said: {exc}); rebuild it and what it reads with dbt "
+            f"(dbt run --select +{mart_name.rsplit('.', 1)[-1]})"
         ) from exc
-    assert relation is not None  # a SELECT always yields a relation
-    frame: pl.DataFrame = relation.pl()
-    return frame
+
+
+def _bound(
+    con: duckdb.DuckDBPyConnection, mart_name: str, columns: Sequence[str] | None
+) -> tuple[list[str], list[str]]:
+    """The names and DuckDB types of the columns to load, once the mart is known to bind."""
+    types = {str(row[0]): str(row[1]) for row in describe_rows(con, mart_name)}
+    if columns is None:
+        return list(types), list(types.values())
+    by_lower = {name.lower(): name for name in types}
+    missing = [c for c in columns if c.lower() not in by_lower]
+    if missing:
+        raise MartNotFoundError(
+            f"mart {mart_name!r} has no column {', '.join(map(repr, missing))}; "
+            f"its columns: {', '.join(types)}",
+            mart_name,
+            list(types),
+        )
+    return list(columns), [types[by_lower[c.lower()]] for c in columns]
+
+
+def quote_name(name: str) -> str:
+    """Any column name as a double-quoted SQL identifier (quotes inside doubled)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _marts(con: duckdb.DuckDBPyConnection) -> list[str]:

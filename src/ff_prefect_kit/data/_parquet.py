@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import errno
 import glob
+import hashlib
 import os
 import re
 import secrets
@@ -27,6 +28,7 @@ from ff_prefect_kit._context import in_run
 from ff_prefect_kit._errors import DiskFullError, OutputPathError
 from ff_prefect_kit._fsync import fsync_directory, fsync_file
 from ff_prefect_kit._logging import kit_logger
+from ff_prefect_kit._secrets import redact, redact_data
 from ff_prefect_kit._settings import KitSettings
 from ff_prefect_kit.data._frames import to_frame
 
@@ -96,17 +98,20 @@ def resolve_output_path(
     """
     if root is None:
         root = KitSettings().analytics_dir
-    base = Path(root).resolve()
     given = _checked_path(output_path)
-    if given.is_absolute():
-        target = given.resolve()
-    else:
-        from_cwd = given.resolve()
-        if from_cwd.is_relative_to(base):
-            target = from_cwd
+    try:
+        base = Path(root).resolve()
+        if given.is_absolute():
+            target = given.resolve()
         else:
-            _refuse_nesting(output_path, given, base)
-            target = (base / given).resolve()
+            from_cwd = given.resolve()
+            if from_cwd.is_relative_to(base):
+                target = from_cwd
+            else:
+                _refuse_nesting(output_path, given, base)
+                target = (base / given).resolve()
+    except RuntimeError as exc:  # Python before 3.13: "Symlink loop from ..."
+        raise _symlink_loop(output_path, Path(root) / given) from exc
     if not allow_outside_root and not target.is_relative_to(base):
         raise OutputPathError(
             f"output path {str(output_path)!r} resolves to {str(target)!r}, outside the "
@@ -143,7 +148,39 @@ def _checked_path(output_path: object) -> Path:
             f"output path {_shown(output_path)} contains a NUL character, which no file "
             "system accepts: remove it"
         )
+    surrogate = next((i for i, char in enumerate(text) if "\ud800" <= char <= "\udfff"), None)
+    if surrogate is not None:
+        raise OutputPathError(
+            f"output path {_shown(output_path)} contains a lone surrogate "
+            f"(U+{ord(text[surrogate]):04X} at position {surrogate}), which is not text a file "
+            "name can be written in: remove it, or build the name from valid Unicode"
+        )
     return Path(text)
+
+
+def _looping_link(path: Path) -> Path | None:
+    """The first symbolic link on the way to `path` that loops, if one does."""
+    for prefix in [*reversed(path.parents), path]:
+        try:
+            os.stat(prefix)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return prefix
+            if exc.errno == errno.ENOENT:
+                return None
+    return None
+
+
+def _symlink_loop(output_path: object, path: Path) -> OutputPathError:
+    link = _looping_link(path.absolute())
+    where = ""
+    if link is not None:
+        with contextlib.suppress(OSError):
+            where = f": {str(link)!r} -> {os.readlink(link)!r}"
+    return OutputPathError(
+        f"output path {_shown(output_path)} goes through a symbolic link that loops{where}; "
+        "fix or remove the link, or choose another path"
+    )
 
 
 _PATH_ERRORS = {
@@ -215,6 +252,8 @@ def write_parquet(
     folder: Path | None = None
     try:
         target = resolve_output_path(output_path, root=root, allow_outside_root=allow_outside_root)
+        if history:
+            _check_history_name(target, shown)
         folder = target.parent
         target.parent.mkdir(parents=True, exist_ok=True)
         _sweep_stale_temp_files(target)
@@ -226,6 +265,9 @@ def write_parquet(
     except OSError as exc:
         if _out_of_space(exc):
             raise _disk_full(shown, folder, exc) from exc
+        if folder is not None and _looping_link(folder) is not None:
+            # Python 3.13 resolves through a loop silently; mkdir then meets it (EEXIST).
+            raise _symlink_loop(output_path, folder) from exc
         if exc.errno not in _PATH_ERRORS:
             raise
         raise OutputPathError(
@@ -295,10 +337,11 @@ def _sweep_stale_temp_files(target: Path, now: float | None = None) -> list[Path
     holds (and older than `UNLOCKED_GRACE`) has no writer any more. Without file locks
     (Windows), a file untouched for `STALE_AFTER` seconds counts as abandoned.
     """
-    name = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{12}}\.tmp")
+    stem = _temp_stem(target.name)
+    name = re.compile(rf"\.{re.escape(stem)}\.[0-9a-f]{{12}}\.tmp")
     now = time.time() if now is None else now
     removed = []
-    for candidate in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+    for candidate in target.parent.glob(f".{glob.escape(stem)}.*.tmp"):
         with contextlib.suppress(OSError):  # gone already, or not ours to remove
             if name.fullmatch(candidate.name) and _abandoned(candidate, now):
                 candidate.unlink()
@@ -346,6 +389,28 @@ def read_parquet(path: str | os.PathLike[str], **options: Any) -> pl.DataFrame:
         return pl.read_parquet(handle, **options)
 
 
+NAME_MAX = 255
+"""Bytes in one file name on the file systems the kit writes to (ext4, XFS, APFS, NTFS)."""
+
+# A temporary name is the stem between "." and ".<12 hex digits>.tmp".
+_TEMP_STEM_MAX = NAME_MAX - len("..0123456789ab.tmp")
+
+
+def _temp_stem(name: str) -> str:
+    """The part of a target's temporary names that names the target.
+
+    The target's own name where it leaves room for the rest of a temporary name within
+    `NAME_MAX`; otherwise its start and a hash of the whole name, so that each target
+    still has temporary names of its own (which the sweeper recognises).
+    """
+    encoded = os.fsencode(name)
+    if len(encoded) <= _TEMP_STEM_MAX:
+        return name
+    digest = hashlib.sha256(encoded).hexdigest()[:8]
+    head = encoded[: _TEMP_STEM_MAX - len(digest) - 1].decode("utf-8", errors="ignore")
+    return f"{head}~{digest}"
+
+
 def _new_temp_file(target: Path) -> tuple[Path, int]:
     """Create an empty temporary file beside `target`, locked, with `target`'s future mode.
 
@@ -353,8 +418,9 @@ def _new_temp_file(target: Path) -> tuple[Path, int]:
     which makes every file 0600); an existing target's mode is kept. The returned
     descriptor holds an exclusive lock: close it once the file is renamed.
     """
+    stem = _temp_stem(target.name)
     while True:
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        tmp = target.with_name(f".{stem}.{secrets.token_hex(6)}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:  # pragma: no cover - 48 random bits
@@ -370,8 +436,24 @@ def _new_temp_file(target: Path) -> tuple[Path, int]:
         return tmp, fd
 
 
+_STAMP = "%Y%m%dT%H%M%S%fZ"
+# What history adds to a name: ".<stamp>" (22 characters), and ".<name>.tmp" for a copy.
+_HISTORY_EXTRA = len(".20261129T033000123456Z") + len("..tmp")
+
+
+def _check_history_name(target: Path, shown: str) -> None:
+    """Refuse, before writing, a name too long to keep a timestamped copy beside."""
+    room = NAME_MAX - _HISTORY_EXTRA
+    if len(os.fsencode(target.name)) > room:
+        raise OutputPathError(
+            f"output path {shown}: with history=True the file name must leave room for a "
+            f"timestamp (at most {room} bytes, it has {len(os.fsencode(target.name))}): "
+            "shorten it, or pass history=False"
+        )
+
+
 def _keep_history(target: Path) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = dt.datetime.now(dt.UTC).strftime(_STAMP)
     copy = target.with_name(f"{target.stem}.{stamp}{target.suffix}")
     try:
         # The target's inode is never written again (the next write replaces it), so a
@@ -415,10 +497,13 @@ def _publish_profile(frame: pl.DataFrame, result: ParquetWriteResult, key: str |
             return
         from prefect.artifacts import create_table_artifact
 
+        # The profile shows sample values and the path may hold anything: no secret in either.
         create_table_artifact(
-            table=column_profile(frame),
+            table=redact_data(column_profile(frame)),
             key=key,
-            description=(f"Wrote {result.rows:,} rows ({result.bytes:,} bytes) to `{result.path}`"),
+            description=redact(
+                f"Wrote {result.rows:,} rows ({result.bytes:,} bytes) to `{result.path}`"
+            ),
         )
     except Exception as exc:
         # The data is written; a missing summary must not fail the run.

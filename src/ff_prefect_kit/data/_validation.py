@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from ff_prefect_kit._errors import SchemaValidationError
 from ff_prefect_kit.data._columnar import compile_checks
 from ff_prefect_kit.data._frames import models_to_frame
+from ff_prefect_kit.data._keys import FieldColumns, field_columns
 
 if TYPE_CHECKING:
     import polars as pl
     from pydantic import BaseModel
-    from pydantic.fields import FieldInfo
 
 __all__ = [
     "ExtraColumns",
@@ -66,7 +66,7 @@ def validate_frame(
     frame = _check_shape(df, schema, extra_columns, allow_empty)
     plan = compile_checks(schema, frame.schema)
     if plan is None:
-        models = _pydantic_all_rows(frame, schema)
+        models = _pydantic_all_rows(frame, schema, df.height)
         return _frame_from_models(models, schema, frame)
     flags = [expr for check in plan for expr in check.flags]
     if flags:
@@ -105,7 +105,7 @@ def validate_records(
         SchemaValidationError: As for `validate_frame`.
     """
     frame = _check_shape(df, schema, extra_columns, allow_empty)
-    return _pydantic_all_rows(frame, schema)
+    return _pydantic_all_rows(frame, schema, df.height)
 
 
 def validate_output(value: Any, schema: type[BaseModel]) -> Any:
@@ -151,10 +151,6 @@ def _failure_schema() -> dict[str, pl.DataType]:
 # --- shape -------------------------------------------------------------------------
 
 
-def _column_names(schema: type[BaseModel]) -> dict[str, FieldInfo]:
-    return {(info.alias or name): info for name, info in schema.model_fields.items()}
-
-
 def _check_shape(
     df: pl.DataFrame, schema: type[BaseModel], extra_columns: ExtraColumns, allow_empty: bool
 ) -> pl.DataFrame:
@@ -169,29 +165,34 @@ def _check_shape(
         raise SchemaValidationError(
             f"extra_columns must be 'error' or 'drop', got {extra_columns!r}"
         )
-    fields = _column_names(schema)
-    missing = [c for c, info in fields.items() if c not in df.columns and info.is_required()]
-    extra = [c for c in df.columns if c not in fields]
+    sources = field_columns(schema, df.columns)
+    read = {column for source in sources for column in source.reads}
+    absent = [s for s in sources if s.required and not s.reads]
+    missing = [s.keys[0] for s in absent]
+    extra = [c for c in df.columns if c not in read]
     problems = []
     if missing:
         problems.append(
-            f"missing column(s) {missing} that {schema.__name__} requires "
-            f"(the frame has {df.columns}); add them upstream or give the fields defaults"
+            f"missing column(s) [{', '.join(_named(s) for s in absent)}] that "
+            f"{schema.__name__} requires (the frame has {df.columns}); add them upstream "
+            "or give the fields defaults" + _alias_hint(absent, df.columns)
         )
     if extra and extra_columns == "error":
         problems.append(
-            f"column(s) {extra} not in {schema.__name__} (fields: {list(fields)}); "
-            "drop them upstream, add them to the model, or pass extra_columns='drop'"
+            f"column(s) {extra} not in {schema.__name__} (it reads: "
+            f"{[s.column or s.keys[0] for s in sources]}); drop them upstream, add them "
+            "to the model, or pass extra_columns='drop'"
         )
     if problems:
+        shown_extra = extra if extra_columns == "error" else []
         failures = pl.DataFrame(
             {
-                "row": [None] * (len(missing) + len(extra) * (extra_columns == "error")),
-                "field": missing + (extra if extra_columns == "error" else []),
+                "row": [None] * (len(missing) + len(shown_extra)),
+                "field": missing + shown_extra,
                 "value": ["<missing column>"] * len(missing)
-                + (["<extra column>"] * len(extra) if extra_columns == "error" else []),
+                + ["<extra column>"] * len(shown_extra),
                 "message": ["Field required"] * len(missing)
-                + (["Column not in the model"] * len(extra) if extra_columns == "error" else []),
+                + ["Column not in the model"] * len(shown_extra),
             },
             schema=_failure_schema(),
         )
@@ -204,6 +205,24 @@ def _check_shape(
             failures=pl.DataFrame(schema=_failure_schema()),
         )
     return df.drop(extra) if extra else df
+
+
+def _named(source: FieldColumns) -> str:
+    """A missing field's column, with the other names Pydantic would take instead."""
+    first, *others = source.keys
+    return repr(first) + (f" (or {' or '.join(map(repr, others))})" if others else "")
+
+
+def _alias_hint(absent: list[FieldColumns], columns: Sequence[str]) -> str:
+    """Where a column bears a field's name but Pydantic reads the field from its alias."""
+    misnamed = [s for s in absent if s.field in columns and s.field not in s.keys]
+    if not misnamed:
+        return ""
+    pairs = ", ".join(f"field {s.field!r} from {s.keys[0]!r}" for s in misnamed)
+    return (
+        f". Pydantic reads {pairs} (the alias), not from the field's name: rename the "
+        "column, or set validate_by_name=True in the model's config"
+    )
 
 
 # --- Pydantic ------------------------------------------------------------------------
@@ -227,8 +246,12 @@ def _pydantic_rows(records: list[dict[str, Any]], rows: list[int], schema: type[
     return models
 
 
-def _pydantic_all_rows(frame: pl.DataFrame, schema: type[M]) -> list[M]:
-    return _pydantic_rows(frame.to_dicts(), list(range(frame.height)), schema)
+def _pydantic_all_rows(frame: pl.DataFrame, schema: type[M], height: int) -> list[M]:
+    """Every row through Pydantic; `height` counts them when no column is left to."""
+    # Dropping every column leaves a frame of no rows on some Polars releases: each
+    # row is then an empty dict, which fields with defaults fill in.
+    records = frame.to_dicts() if frame.width else [{} for _ in range(height)]
+    return _pydantic_rows(records, list(range(height)), schema)
 
 
 def _schema_error(exc: Any, rows: list[int], schema: type[BaseModel]) -> SchemaValidationError:
@@ -265,25 +288,28 @@ def _frame_from_models(
 ) -> pl.DataFrame:
     import polars as pl
 
-    columns = list(schema.model_fields)
+    sources = {s.field: s.column for s in field_columns(schema, original.columns)}
     frame = models_to_frame(models) if models else pl.DataFrame()
     if frame.width == 0:
-        return original.select([c for c in columns if c in original.columns])
+        return original.select(
+            pl.col(column).alias(field) for field, column in sources.items() if column
+        )
     # Keep the input's dtype where a validator did not change the column's type.
     return frame.select(
-        pl.col(c).cast(original.schema[c])
-        if c in original.columns
-        and frame.schema[c] != original.schema[c]
-        and _castable(frame, original, c)
-        else pl.col(c)
-        for c in columns
+        pl.col(field).cast(original.schema[column])
+        if column is not None and _castable(frame.schema[field], original.schema[column])
+        else pl.col(field)
+        for field, column in sources.items()
     )
 
 
-def _castable(frame: pl.DataFrame, original: pl.DataFrame, column: str) -> bool:
+def _castable(source: pl.DataType, target: pl.DataType) -> bool:
     import polars as pl
 
-    source, target = frame.schema[column], original.schema[column]
+    if source == target:
+        return False
+    if isinstance(source, pl.Datetime) and isinstance(target, pl.Datetime):
+        return source.time_zone == target.time_zone  # only the unit differs
     return (source.is_integer() and target.is_integer()) or (
         source == pl.Null and target != pl.Object
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ff_prefect_kit._context import in_run
+from ff_prefect_kit._secrets import redact
 from ff_prefect_kit.dbt._results import DbtRunResult
 
 __all__ = ["publish_results"]
@@ -17,10 +18,14 @@ def publish_results(result: DbtRunResult) -> None:
     from prefect.artifacts import create_table_artifact
 
     failed = sum(node.failed for node in result.nodes)
+    table = [
+        {name: redact(cell) if isinstance(cell, str) else cell for name, cell in row.items()}
+        for row in result.table()
+    ]
     create_table_artifact(
-        table=result.table(),
+        table=table,
         key=_ARTIFACT_KEY,
-        description=(
+        description=redact(
             f"dbt --select {result.selector}: {len(result.nodes)} nodes, {failed} failed, "
             f"{result.elapsed:.1f} s"
         ),

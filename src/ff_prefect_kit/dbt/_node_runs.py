@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ff_prefect_kit._secrets import redact
 from ff_prefect_kit.dbt._results import FAILED_STATUSES
 
 __all__ = ["Manifest", "NodeRun", "node_runs", "table_name"]
@@ -140,7 +141,8 @@ def node_runs(
                 resource_type=str(node.get("resource_type") or unique_id.split(".", 1)[0]),
                 name=str(node.get("name") or unique_id.rsplit(".", 1)[-1]),
                 status=str(entry.get("status", "")),
-                message=None if entry.get("message") is None else str(entry["message"]),
+                # The task run's state message: a known secret never reaches the API.
+                message=None if entry.get("message") is None else redact(str(entry["message"])),
                 failures=None if failures is None else int(failures),
                 rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
                 started=_time(timing[0].get("started_at")) if timing else None,

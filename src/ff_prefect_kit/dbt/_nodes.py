@@ -10,9 +10,12 @@ its inputs, so the UI draws dbt's graph under `run-dbt-models`.
 How: Prefect 3 records task runs from the `prefect.task-run.<State>` events the client
 sends (the task engine does nothing else). The kit sends the same events for each
 node through Prefect's own `emit_task_run_state_change_event`, with the states
-timestamped by dbt: no task runs in Prefect, no API call per node, no waiting. That
-function lives in `prefect.utilities.engine`, which Prefect does not document as
-public: it is looked up here only, and where it is missing nothing is reported.
+timestamped by dbt: no task runs in Prefect and no API call per node. Then it waits
+until the API has recorded them (`_recorded.py`): a burst of node events left
+unrecorded when the script exits took the flow's later task runs with it on the
+ephemeral API. That function lives in `prefect.utilities.engine`, which Prefect does
+not document as public: it is looked up here only, and where it is missing nothing is
+reported.
 
 A model, seed or snapshot that dbt built is also an asset (`_node_assets.py`); the
 nodes are read from dbt's results in `_node_runs.py`.
@@ -27,8 +30,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from ff_prefect_kit._assets import passes_on, table_asset_key
+from ff_prefect_kit._secrets import redact
 from ff_prefect_kit.dbt._node_assets import ASSET_TYPES, emit_asset, upstream_keys
 from ff_prefect_kit.dbt._node_runs import Manifest, NodeRun, node_runs
+from ff_prefect_kit.dbt._recorded import wait_until_recorded
 
 __all__ = ["report_nodes"]
 
@@ -98,7 +103,11 @@ def report_nodes(
             if emit_asset(run, key, upstream, by_node[run.unique_id]):
                 built.append(key)
     passes_on(built)
-    return list(by_node.values())
+    recorded = list(by_node.values())
+    # The burst of node events must not leave the flow's later task runs queued behind
+    # it, where the ephemeral API loses them at exit (see `_recorded.py`).
+    wait_until_recorded(recorded)
+    return recorded
 
 
 def _record(
@@ -141,9 +150,11 @@ def _record(
     event = emit_state(task_run, None, pending)
     previous = pending
     final: Any
+    # dbt's message is redacted where it is read (`node_runs`); the whole text is again.
+    message = redact(run.describe())
     if run.skipped:
         final = Cancelled(
-            name="Skipped", message=run.describe(), timestamp=completed, state_details=details
+            name="Skipped", message=message, timestamp=completed, state_details=details
         )
     else:
         running: Any = Running(timestamp=started, state_details=details)
@@ -151,7 +162,7 @@ def _record(
         event = emit_state(task_run, previous, running, follows=event)
         previous = running
         state = Failed if run.failed else Completed
-        final = state(message=run.describe(), timestamp=completed, state_details=details)
+        final = state(message=message, timestamp=completed, state_details=details)
     if run.started is not None:
         _advance(task_run, final, end_time=completed, total_run_time=completed - started)
     else:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ff_prefect_kit._secrets import redact
+
 __all__ = ["FAILED_STATUSES", "DbtNodeResult", "DbtRunResult", "node_results"]
 
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
@@ -78,6 +80,8 @@ class DbtRunResult:
 def node_results(raw: Mapping[str, Any] | None) -> tuple[DbtNodeResult, ...]:
     """Read each node's result from dbt's results, in-process or from `run_results.json`.
 
+    Known secrets in dbt's messages are redacted (`ff_prefect_kit._secrets`).
+
     Args:
         raw: dbt's results as a mapping, or `None` when dbt wrote none.
 
@@ -98,7 +102,8 @@ def node_results(raw: Mapping[str, Any] | None) -> tuple[DbtNodeResult, ...]:
                 unique_id=str(unique_id),
                 status=str(entry.get("status", "")),
                 execution_time=float(entry.get("execution_time") or 0.0),
-                message=None if entry.get("message") is None else str(entry["message"]),
+                # A database error quotes the value it failed on: maybe a secret.
+                message=None if entry.get("message") is None else redact(str(entry["message"])),
                 failures=None if failures is None else int(failures),
                 rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
             )

@@ -6,11 +6,12 @@ or `["dbt", "build"]`, with the selector and the options asked for appended to i
 The Prefect task of the same name, `ff_prefect_kit.run_dbt_models`, wraps this plain
 function.
 
-Both runners see the project the same way: they run in the project directory (so a
-relative path in `profiles.yml` means the same file), with the same environment
-variables (`env` is set for the call, under the lock, then restored), and with only
-the flags the caller asked for: dbt re-parses the whole project whenever `--vars`
-change between runs, so the kit adds none of its own.
+Both runners see the project the same way: they run in the same directory, the
+project's or `working_dir` (so a relative path in `profiles.yml` or a model means the
+same file), with the same environment variables (`env` is set for the call, under
+the lock, then restored), and with only the flags the caller asked for: dbt
+re-parses the whole project whenever `--vars` or `--target` change between runs, so
+the kit adds none of its own (`_options.py`).
 """
 
 from __future__ import annotations
@@ -25,10 +26,17 @@ from typing import Any
 
 from ff_prefect_kit._context import in_run
 from ff_prefect_kit._errors import DUCKDB_LOCK_TEXTS, DbtRunError, MartLockedError
+from ff_prefect_kit._secrets import redact
 from ff_prefect_kit._settings import KitSettings
 from ff_prefect_kit.dbt._artifact import publish_results
 from ff_prefect_kit.dbt._in_process import invoke_in_process
 from ff_prefect_kit.dbt._nodes import report_nodes as _record_nodes
+from ff_prefect_kit.dbt._options import (
+    checked_extra_args,
+    checked_working_dir,
+    default_target,
+    profiles_dir_option,
+)
 from ff_prefect_kit.dbt._results import DbtRunResult, node_results
 from ff_prefect_kit.dbt._subprocess import invoke_subprocess
 from ff_prefect_kit.dbt._two_databases import warn_if_two_databases
@@ -50,21 +58,25 @@ def run_dbt_models(
     dbt_command: str = "build",
     settings: KitSettings | None = None,
     report_nodes: bool = True,
+    working_dir: str | os.PathLike[str] | None = None,
+    extra_args: Sequence[str] | None = None,
 ) -> DbtRunResult:
     """Run `dbt build --select <selector>` and return each node's result.
 
-    dbt runs in-process unless `command` is given, in the project directory either
-    way, with the profile dbt itself would pick: `profiles_dir`, else
-    `DBT_PROFILES_DIR`, else the project's own `profiles.yml`, else `~/.dbt`. Inside a
-    Prefect run the node results are also published as a table artifact; inside a
-    flow run each node is also recorded as a task run of its own, and each model dbt
-    built as a Prefect asset.
+    dbt runs in-process unless `command` is given, in the project directory (or
+    `working_dir`) either way, with the profile dbt itself would pick: `profiles_dir`,
+    else `DBT_PROFILES_DIR`, else the working directory's `profiles.yml`, else the
+    project's own, else `~/.dbt`. Inside a Prefect run the node results are also
+    published as a table artifact; inside a flow run each node is also recorded as a
+    task run of its own, and each model dbt built as a Prefect asset.
 
     Args:
         selector: dbt's `--select`, e.g. `"mrt_player_valuation"` or `"+tag:daily"`.
         project_dir: The dbt project; default `FF_DBT_PROJECT_DIR`.
         profiles_dir: Passed as `--profiles-dir` when given.
-        target: Passed as `--target` when given (the profile's default otherwise).
+        target: The profile's target. Passed as `--target` unless it is the one dbt
+            picks anyway (`DBT_TARGET`, else the profile's `target:`), so that dbt's
+            partial parse stays valid for a plain `dbt build` run after it.
         vars: Passed as `--vars` (JSON) when given. Keep them the same from run to
             run: dbt re-parses the whole project when they change.
         env: Environment variables for the call, over this process's (a profile's
@@ -80,6 +92,13 @@ def run_dbt_models(
         report_nodes: Inside a flow run, record each node as a task run (state,
             dbt's timing, rows affected, failing rows) and each built model as an
             asset. Outside a flow run nothing is recorded either way.
+        working_dir: The directory dbt runs in, where relative paths in the profile
+            and the models (`read_parquet('data/raw/*.parquet')`) are read from: the
+            folder your own `dbt` command runs in, e.g. the repository root. Default
+            the project directory.
+        extra_args: More arguments for dbt, after the kit's, e.g.
+            `["--indirect-selection", "cautious"]`; not `--select`, `--project-dir`,
+            `--profiles-dir`, `--target` or `--vars`, which the keywords above set.
 
     Returns:
         The node results of the invocation (all of them succeeded).
@@ -88,8 +107,11 @@ def run_dbt_models(
         MartLockedError: Another process holds the DuckDB file (a notebook, say);
             transient, so an analytics task retries it.
         DbtRunError: dbt is not installed (the message names the extra), the command
-            is not on PATH, the selector matched no node, or dbt failed; the message
-            names each failing node with its message and, for a test, the failure count.
+            is not on PATH, the selector matched no node, `working_dir` is not a
+            directory, or dbt failed; the message names each failing node with its
+            message and, for a test, the failure count.
+        InvalidOptionError: `extra_args` is not a list of strings, or sets an option
+            the kit sets; the message names the keyword to use instead.
         ConfigError: No project directory is given or configured.
     """
     settings = settings or KitSettings()
@@ -100,36 +122,44 @@ def run_dbt_models(
             f"{project} is not a dbt project (no dbt_project.yml): "
             "pass project_dir or set FF_DBT_PROJECT_DIR"
         )
+    extra = checked_extra_args(extra_args)
+    cwd = checked_working_dir(working_dir, project)
+    profiles, pass_profiles = profiles_dir_option(profiles_dir, env, cwd, project)
     options = ["--select", selector, "--project-dir", str(project)]
-    if profiles_dir is not None:
-        options += ["--profiles-dir", str(Path(profiles_dir).resolve())]
-    if target is not None:
+    if pass_profiles:
+        options += ["--profiles-dir", str(profiles)]
+    if target is not None and target != default_target(profiles, project, env, extra):
         options += ["--target", target]
     if vars is not None:
         options += ["--vars", json.dumps(dict(vars))]
     options.append("--no-use-colors")
+    options += extra
 
     database = (env or {}).get("FF_DUCKDB_PATH") or settings.duckdb_path
     warn_if_two_databases(
         settings.duckdb_path,
         (env or {}).get("FF_DUCKDB_PATH") or os.environ.get("FF_DUCKDB_PATH"),
-        project,
+        cwd,
     )
     started = time.perf_counter()
     if command is None:
-        argv, success, detail, raw = invoke_in_process([dbt_command, *options], project, env)
+        argv, success, detail, raw = invoke_in_process(
+            [dbt_command, *options], project, env, cwd=cwd
+        )
         tail = ""
     else:
-        argv, success, detail, raw, tail = invoke_subprocess(command, options, project, env)
+        argv, success, detail, raw, tail = invoke_subprocess(
+            command, options, project, env, cwd=cwd
+        )
     elapsed = time.perf_counter() - started
     result = DbtRunResult(
         selector=selector, command=tuple(argv), nodes=node_results(raw), elapsed=elapsed
     )
     publish_results(result)
     if report_nodes and in_run():
-        # dbt runs in the project directory: a relative path in its profile is from there.
+        # dbt runs in `cwd`: a relative path in its profile is from there.
         try:
-            _record_nodes(raw, project, database=None if database is None else project / database)
+            _record_nodes(raw, project, database=None if database is None else cwd / database)
         except Exception:  # the report is for the UI: it must never fail a build that passed
             _dbt_logger.warning("Could not record dbt's nodes as task runs", exc_info=True)
     _check(result, success, detail, tail, project)
@@ -137,14 +167,18 @@ def run_dbt_models(
 
 
 def _check(result: DbtRunResult, success: bool, detail: str, tail: str, project: Path) -> None:
+    # Every message leaves through the task run's state, the flow's and the logs: each
+    # is redacted (a database error quotes the value it failed on, maybe a secret).
     failed = [node for node in result.nodes if node.failed]
     what = " ".join(_shown(result.command))
     said = "\n".join([detail, tail, *(node.message or "" for node in failed)])
     if not success and any(words in said for words in DUCKDB_LOCK_TEXTS):
         raise MartLockedError(
-            f"{what} could not open its DuckDB database: another process holds the file "
-            "(a notebook or another dbt run?). Retried by analytics tasks; close the other "
-            f"connection if it persists. DuckDB said: {_locked_line(said)}"
+            redact(
+                f"{what} could not open its DuckDB database: another process holds the file "
+                "(a notebook or another dbt run?). Retried by analytics tasks; close the other "
+                f"connection if it persists. DuckDB said: {_locked_line(said)}"
+            )
         )
     output = f"\ndbt output (last lines):\n{tail}" if tail else ""
     if failed:
@@ -152,13 +186,15 @@ def _check(result: DbtRunResult, success: bool, detail: str, tail: str, project:
         lines = "\n".join(f"  - {node.describe()}" for node in failed)
         more = f"; {skipped} skipped" if skipped else ""
         raise DbtRunError(
-            f"{what} failed: {len(failed)} of {len(result.nodes)} nodes failed{more}:\n{lines}"
-            f"{output}",
+            redact(
+                f"{what} failed: {len(failed)} of {len(result.nodes)} nodes failed{more}:\n"
+                f"{lines}{output}"
+            ),
             nodes=result.nodes,
         )
     if not success:
         reason = f": {detail}" if detail else ""
-        raise DbtRunError(f"{what} failed{reason}{output}", nodes=result.nodes)
+        raise DbtRunError(redact(f"{what} failed{reason}{output}"), nodes=result.nodes)
     if not result.nodes:
         raise DbtRunError(
             f"selector {result.selector!r} matched no nodes in the dbt project at {project}: "

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ff_prefect_kit._errors import DBT_EXTRA_HINT, JUST_HINT, DbtRunError
+from ff_prefect_kit._secrets import redact
 
 __all__ = ["invoke_subprocess"]
 
@@ -32,14 +33,17 @@ def invoke_subprocess(
     options: list[str],
     project: Path,
     env: Mapping[str, str] | None,
+    *,
+    cwd: Path | None = None,
 ) -> tuple[list[str], bool, str, dict[str, Any] | None, str]:
-    """Run `command` with `options` appended, in `project`, with `env` over this environment.
+    """Run `command` with `options` appended, in `cwd`, with `env` over this environment.
 
     Args:
         command: The argv prefix, e.g. `["just", "dbt-run"]`.
         options: dbt's options (`--select ...`), appended to `command`.
-        project: The dbt project directory, the working directory of the command.
+        project: The dbt project directory (dbt writes `target/` there).
         env: Environment variables over this process's.
+        cwd: The working directory of the command; default the project directory.
 
     Returns:
         What ran, whether it exited 0, its exit status as text, dbt's
@@ -54,9 +58,8 @@ def invoke_subprocess(
     executable = _which(command[0], variables)
     # A `just` recipe's `{{ARGS}}` goes through a shell: quote each argument so that
     # JSON vars and multi-word selectors arrive whole ("$@" recipes get them as they are).
-    if Path(executable).name == "just" and _just_uses_a_shell(
-        executable, command, project, variables
-    ):
+    cwd = cwd or project
+    if Path(executable).name == "just" and _just_uses_a_shell(executable, command, cwd, variables):
         options = [shlex.quote(option) for option in options]
     argv = [executable, *command[1:], *options]
     results = project / "target" / "run_results.json"
@@ -64,7 +67,7 @@ def invoke_subprocess(
     results.unlink(missing_ok=True)
     completed = subprocess.run(
         argv,
-        cwd=project,
+        cwd=cwd,
         env=variables,
         capture_output=True,
         text=True,
@@ -75,15 +78,15 @@ def invoke_subprocess(
     raw = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else None
     for line in completed.stdout.splitlines():
         if line.strip():
-            _dbt_logger.info("%s", line)
+            _dbt_logger.info("%s", redact(line))
     output = completed.stderr.strip() or completed.stdout.strip()
-    tail = "\n".join(output.splitlines()[-_TAIL_LINES:])
+    tail = redact("\n".join(output.splitlines()[-_TAIL_LINES:]))
     detail = f"exit status {completed.returncode}"
     return [*command, *options], completed.returncode == 0, detail, raw, tail
 
 
 def _just_uses_a_shell(
-    executable: str, command: Sequence[str], project: Path, variables: Mapping[str, str]
+    executable: str, command: Sequence[str], cwd: Path, variables: Mapping[str, str]
 ) -> bool:
     """Whether the `just` recipe interpolates its arguments into a shell line (`{{ARGS}}`).
 
@@ -92,7 +95,7 @@ def _just_uses_a_shell(
     """
     dumped = subprocess.run(
         [executable, "--dump", "--dump-format", "json"],
-        cwd=project,
+        cwd=cwd,
         env=dict(variables),
         capture_output=True,
         text=True,

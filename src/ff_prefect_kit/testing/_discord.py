@@ -10,12 +10,10 @@ Discord's limits or allowed a mention fails the test.
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ff_prefect_kit._context import environment
@@ -215,19 +213,12 @@ def mock_discord_webhook(
     capture.respond(*responses)
     router = respx.mock(assert_all_called=False, assert_all_mocked=True)
     # Each block starts and ends with quiet alert windows: one test's alert never
-    # holds back another's,
-    # and a shared alert throttle (`FF_ALERT_STATE_FILE`) starts from a file of its own,
-    # which subprocesses started inside the block share.
+    # holds back another's. A shared throttle keeps them in the Prefect API (a test
+    # server's), never in a state file that a developer's environment or .env may name.
     reset_throttles()
     try:
         with (
-            tempfile.TemporaryDirectory(prefix="ff-alert-state-") as state,
-            environment(
-                {
-                    "DISCORD_WEBHOOK_URL": capture.webhook_url,
-                    "FF_ALERT_STATE_FILE": str(Path(state) / "alert-throttle.json"),
-                }
-            ),
+            environment({"DISCORD_WEBHOOK_URL": capture.webhook_url, "FF_ALERT_STATE_FILE": ""}),
             router,
         ):
             if passthrough:

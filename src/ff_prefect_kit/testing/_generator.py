@@ -6,13 +6,13 @@ by a raw `gsis_id`, and a player crosswalk), `build_mart()` turns them into
 `build_synthetic_marts()` writes both marts into a DuckDB file for tests and benchmarks.
 
 The shape follows the real data: the 23 positions of the real mart (offence, IDP
-defenders, specialists and offensive linemen, who score nothing) with careers of
-different lengths, weeks 1-18 of the regular season (`REG`) and 19-22 of the playoffs
-(`POST`, only for the teams that get there), a bye week per team and season, injured players
-missing a run of weeks, and most players missing from the crosswalk (`player_id` -1,
-`display_name` null), as in a fresh build. Fantasy points come from the scoring rules shipped
-with the package (`scoring_rules()`), the same file as the dbt project's `dim_scoring_rule`
-seed.
+defenders, specialists and offensive linemen, who score nothing), every one of them in
+every season once a roster has 23 players, with careers of different lengths, weeks 1-18
+of the regular season (`REG`) and 19-22 of the playoffs (`POST`, only for the teams that
+get there), a bye week per team and season, injured players missing a run of weeks, and
+most players missing from the crosswalk (`player_id` -1, `display_name` null), as in a
+fresh build. Fantasy points come from the scoring rules shipped with the package
+(`scoring_rules()`), the same file as the dbt project's `dim_scoring_rule` seed.
 
 Weekly values come from a counter-based hash of (seed, player, season, week, stat) computed
 with Polars integer arithmetic, so 25 seasons x 2,000 players takes seconds, and the output
@@ -221,6 +221,7 @@ def _careers(seasons: int, players: int, seed: int, last_season: int) -> pl.Data
     # Each season has `players` roster spots; a player whose career ends is replaced
     # by a newcomer, so seasons overlap in players the way real ones do.
     spots: list[_Spot] = []
+    spot_of: list[int] = []  # each player's roster spot, for life
     next_player = 0
     for season in range(first_season, last_season + 1):
         for spot in range(players):
@@ -233,6 +234,7 @@ def _careers(seasons: int, players: int, seed: int, last_season: int) -> pl.Data
                     usage=0.15 + 0.85 * rng.random() ** 1.5,
                 )
                 next_player += 1
+                spot_of.append(spot)
                 if season == first_season:
                     spots.append(fresh)
                 else:
@@ -255,7 +257,8 @@ def _careers(seasons: int, players: int, seed: int, last_season: int) -> pl.Data
             rows["injured_to"].append(injured_to)
             rows["usage"].append(usage)
             rows["talent"].append(math.exp(0.25 * rng.gauss(0.0, 1.0)))
-    positions = rng.choices(POSITIONS, weights=POSITION_WEIGHTS, k=next_player)
+    spot_positions = _spot_positions(players, rng)
+    positions = [spot_positions[spot] for spot in spot_of]
     careers = pl.DataFrame(
         rows,
         schema={
@@ -277,6 +280,23 @@ def _careers(seasons: int, players: int, seed: int, last_season: int) -> pl.Data
         ),
         on="player",
     )
+
+
+def _spot_positions(players: int, rng: random.Random) -> list[str]:
+    """The position of each roster spot: every one of `POSITIONS` in every season.
+
+    A newcomer takes the position of the player they replace, so the spots' positions
+    are each season's. Each position holds one spot (with fewer than 23 spots, as many
+    positions as spots, drawn by frequency); the other spots are drawn by frequency.
+    """
+    weights = dict(zip(POSITIONS, POSITION_WEIGHTS, strict=True))
+    covered: list[str] = []
+    while len(covered) < min(players, len(POSITIONS)):
+        left = [p for p in POSITIONS if p not in covered]
+        covered += rng.choices(left, weights=[weights[p] for p in left])
+    spots = covered + rng.choices(POSITIONS, weights=POSITION_WEIGHTS, k=players - len(covered))
+    rng.shuffle(spots)
+    return spots
 
 
 def _players(players: int, seed: int) -> pl.DataFrame:
@@ -417,7 +437,8 @@ def generate_raw(
 
     Args:
         seasons: How many seasons, ending with `last_season`.
-        players: How many distinct players over those seasons.
+        players: The roster of each season (careers end and newcomers take their
+            place); from 23, every position plays in every season.
         seed: The same seed and sizes give the same frames, row for row.
         last_season: The most recent season.
 

@@ -94,11 +94,9 @@ def prefect_harness(
             server.wait(timeout=startup_timeout)
             stack.enter_context(temporary_settings(updates={PREFECT_API_URL: server.api_url}))
             stack.enter_context(global_settings_context(get_settings_context()))
-            # The session's alert windows live in its temporary home, never in a
-            # data directory that outlives it.
-            stack.enter_context(
-                environment({"FF_ALERT_STATE_FILE": str(launch.home / "alert-throttle.json")})
-            )
+            # The session's alert windows live in its own API (a new one has none), never
+            # in a state file that a developer's environment or .env may name.
+            stack.enter_context(environment({"FF_ALERT_STATE_FILE": ""}))
             if launch.template is not None and not launch.template.exists():
                 _keep(launch.template)
             reset_throttles()

@@ -73,7 +73,8 @@ def build_synthetic_marts(
     Args:
         path: Where to write the DuckDB file.
         seasons: How many seasons, ending with `last_season`.
-        players: How many distinct players.
+        players: The roster of each season; from 23, every one of the 23 positions
+            plays in every season (the default 50 has them all).
         seed: The same seed and sizes give the same marts.
         last_season: The most recent season.
 

@@ -5,16 +5,18 @@
 
 Required checks (a ✘ exits 1): Prefect loads and is a supported release; the
 settings (environment and `.env`) parse; `PREFECT_API_URL`, when set, is an http(s)
-URL whose `/health` answers, and the API accepts the credential Prefect would send
-(`PREFECT_API_AUTH_STRING`, else `PREFECT_API_KEY`); `DISCORD_WEBHOOK_URL`, when set,
-is a Discord webhook URL (and, with `--send-test`, Discord confirms a test alert);
-`FF_DUCKDB_PATH`, when set, is a DuckDB file that opens read-only; the data folder
-(`FF_DATA_DIR`) exists or can be created, and is writable; a `.env` file inside a
-git work tree is ignored by git.
+URL whose `/health` answers in full within the timeout, and the API accepts the
+credential Prefect would send (`PREFECT_API_AUTH_STRING`, else `PREFECT_API_KEY`);
+`DISCORD_WEBHOOK_URL`, when set, is a Discord webhook URL (and, with `--send-test`,
+Discord confirms a test alert); `FF_DUCKDB_PATH`, when set, is a DuckDB file that opens
+read-only; the data folder (`FF_DATA_DIR`) exists or can be created, and is writable;
+`just`, when the working directory's justfile has a recipe that runs dbt; a `.env` file
+inside a git work tree is ignored by git.
 
-Optional checks (a miss is a ~ warning): no webhook (alerts go to the logs); dbt,
-unless `FF_DBT_PROJECT_DIR` names a dbt project; `just`, unless the working directory
-has a justfile; a DuckDB file locked by a writer (dbt), which is transient.
+Optional checks (a miss is a ~ warning): no webhook (alerts go to the logs); without
+`PREFECT_API_URL`, a start-up timeout of the local ephemeral API not raised
+(`ff-prefect-kit init` raises it); dbt, unless `FF_DBT_PROJECT_DIR` names a dbt project;
+a DuckDB file locked by a writer (dbt), which is transient.
 
 No check prints a secret: the webhook URL appears with its token hidden, a credential
 never appears, and every line goes through `redact()` on its way out.

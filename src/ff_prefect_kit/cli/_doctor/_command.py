@@ -37,7 +37,8 @@ def run_checks(
     Args:
         send_test: Also send one test alert to `DISCORD_WEBHOOK_URL`.
         settings: How to read the kit's settings; default `KitSettings()`.
-        timeout: Seconds each request to the Prefect API may take.
+        timeout: Seconds each request to the Prefect API may take, from connecting to
+            the last byte of its answer.
 
     Returns:
         The results, in the order they are printed.
@@ -77,8 +78,9 @@ def doctor(
     """Check this setup and say how to fix what is wrong.
 
     Checks the Python, Prefect and kit versions, the Prefect API (PREFECT_API_URL) and
-    its credential, the Discord webhook, the DuckDB file, the data folder, dbt, just,
-    and that .env is ignored by git. Prints ✔ passed, ~ warning (an optional part
+    its credential (or, without it, the local API's start-up timeout), the Discord
+    webhook, the DuckDB file, the data folder, dbt, just (when a justfile recipe runs
+    dbt), and that .env is ignored by git. Prints ✔ passed, ~ warning (an optional part
     is missing), ✘ failed, each ~ and ✘ with its fix. Exits 1 when a required check
     failed. Prints no secret.
     """

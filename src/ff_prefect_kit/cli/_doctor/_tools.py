@@ -1,15 +1,20 @@
-"""Checks of the build tools: dbt (and the dbt project, and where it reads DuckDB), and just."""
+"""Checks of the build tools: dbt (and the dbt project, and where it reads DuckDB), and just.
+
+`just` is checked only where the working directory's justfile has a recipe that runs dbt
+(the dbt runner's `command=["just", ...]`): a project without one does not need it.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ff_prefect_kit._errors import JUST_HINT
-from ff_prefect_kit.cli._doctor._result import CheckResult, fail, ok, warn
+from ff_prefect_kit.cli._doctor._result import CheckResult, fail, ok, skip, warn
 
 if TYPE_CHECKING:
     from ff_prefect_kit._settings import KitSettings
@@ -17,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["check_dbt", "check_just"]
 
 _JUSTFILES = ("justfile", "Justfile", ".justfile")
+_DBT = re.compile(r"\bdbt\b")
 
 
 def check_dbt(settings: KitSettings | None) -> list[CheckResult]:
@@ -26,7 +32,10 @@ def check_dbt(settings: KitSettings | None) -> list[CheckResult]:
 
     name = "dbt"
     project = settings.dbt_project_dir if settings is not None else None
-    install = "install the kit's dbt extra: `pip install 'ff_prefect_kit[dbt]'`"
+    install = (
+        "install the kit's dbt extra as you installed the kit, e.g. "
+        "`uv add 'ff-prefect-kit[dbt] @ file:///path/to/ff_prefect_kit'`"
+    )
     try:
         # dbt's own import-time deprecation warnings are not the user's to act on.
         with warnings.catch_warnings():
@@ -88,14 +97,36 @@ def _check_dbt_project(project: Path) -> CheckResult:
     )
 
 
-def check_just() -> CheckResult:
+def _dbt_justfile() -> str | None:
+    """The working directory's justfile when one of its recipes runs dbt, else `None`."""
+    for name in _JUSTFILES:
+        path = Path(name)
+        if path.is_file():
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                return None
+            lines = (line.split("#", 1)[0] for line in text.splitlines())
+            return name if any(_DBT.search(line) for line in lines) else None
+    return None
+
+
+def check_just(search_path: str | None = None) -> CheckResult:
+    """Whether `just` is there when the justfile's dbt recipes need it.
+
+    Args:
+        search_path: Where to look for `just` (an `os.pathsep`-joined list); default this
+            interpreter's scripts folder, then `PATH`, as the dbt runner looks.
+    """
     name = "just"
-    # As the dbt runner looks for it: this interpreter's scripts folder first.
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    found = shutil.which("just", path=path)
-    justfile = next((f for f in _JUSTFILES if Path(f).is_file()), None)
+    justfile = _dbt_justfile()
+    if justfile is None:
+        return skip(name, "not needed: no justfile here has a recipe that runs dbt")
+    if search_path is None:
+        search_path = os.pathsep.join(
+            [str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+        )
+    found = shutil.which("just", path=search_path)
     if found is not None:
-        return ok(name, found)
-    if justfile is not None:
-        return fail(name, f"not found on PATH, and ./{justfile} needs it", JUST_HINT)
-    return warn(name, "not found on PATH (needed only to run justfile recipes)", JUST_HINT)
+        return ok(name, f"{found} (./{justfile} runs dbt)")
+    return fail(name, f"not found, and ./{justfile} has recipes that run dbt", JUST_HINT)
