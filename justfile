@@ -8,9 +8,9 @@ default:
 demo *ARGS:
     uv run ff-prefect-kit demo {{ARGS}}
 
-# The test suite.
+# The test suite, one worker per core (`just test -m "not slow"`: the fast set).
 test *ARGS:
-    uv run pytest {{ARGS}}
+    uv run pytest -n auto {{ARGS}}
 
 # Lint, format check and strict typing.
 lint:

@@ -20,9 +20,10 @@ settings.load_profile("kit")
 
 # The slow families: each test here starts processes of its own (a real server and its
 # workers, pytester sessions, the demo, dbt builds killed at random points, wheel builds,
-# fresh Prefect homes). `uv run pytest -m "not slow"` is the quick local loop; CI runs all.
+# fresh Prefect homes). `uv run pytest -n auto -m "not slow"` is the quick local loop; CI runs all.
 SLOW_FILES = frozenset(
     {
+        "tests/alerts/test_throttle_rerun.py",
         "tests/cli/test_demo.py",
         "tests/cli/test_new_flow.py",
         "tests/cli/test_wheel.py",

@@ -1,12 +1,13 @@
 """The adopter's first hour: a new project of their own, from `uv init` to a first local run.
 
 What README.md and docs/getting-started.md promise, in their order: make a project with uv,
-have uv compile bytecode, add this checkout (editable, with the `testing` extra), then
-`ff-prefect-kit init`, `ff-prefect-kit new-flow`, the generated test under `pytest`, and the
-generated flow run as `python -m flows.NAME_flow` on a Prefect home that has never been used,
-with no `PREFECT_API_URL` and the `.env` that `init` wrote moved away: the first run must not
-depend on it. Slow (a few minutes): uv
-resolves and installs the kit's dependencies from the package index into the new project.
+have uv compile bytecode (the libraries kept at this suite's versions, so that on the users'
+pins the project has their stack), add this checkout (editable, with the `testing` extra),
+then `ff-prefect-kit init`, `ff-prefect-kit new-flow`, the generated test under `pytest`, and
+the generated flow run as `python -m flows.NAME_flow` on a Prefect home that has never been
+used, with no `PREFECT_API_URL` and the `.env` that `init` wrote moved away: the first run
+must not depend on it. Slow (a minute or more): uv resolves and installs the kit's
+dependencies from the package index into the new project.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib.metadata import distributions
 from pathlib import Path
 
 from ff_prefect_kit.cli._local_settings import LOCAL_SETTINGS_TEXT
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 STEP_TIMEOUT = 900
+_OWN = {"ff-prefect-kit", "ff_prefect_kit"}
 
 
 def _environment(prefect_home: Path) -> dict[str, str]:
@@ -32,6 +35,21 @@ def _environment(prefect_home: Path) -> dict[str, str]:
         if not name.startswith(("PREFECT_", "FF_", "DISCORD_")) and name not in dropped
     }
     return {**environment, "UV_PYTHON_DOWNLOADS": "never", "PREFECT_HOME": str(prefect_home)}
+
+
+def _this_stack() -> list[str]:
+    """Every library of this environment at its version, as constraints for the new project.
+
+    On the users' pins, the new project then resolves to their stack (Prefect 3.6.3 with the
+    FastAPI its server needs, dbt-core 1.10.13, ...), not to the index's newest releases;
+    constraints on libraries it does not use change nothing.
+    """
+    found = {
+        dist.metadata["Name"].lower(): dist.version
+        for dist in distributions()
+        if dist.metadata["Name"] and dist.metadata["Name"].lower() not in _OWN
+    }
+    return sorted(f"{name}=={number}" for name, number in found.items())
 
 
 def _run(
@@ -63,7 +81,9 @@ def test_a_new_project_adds_the_kit_and_runs_its_first_flow(tmp_path: Path) -> N
     _run([uv, "init", "--no-workspace", "--python", python, "my-analytics"], tmp_path, env)
     project = tmp_path / "my-analytics"
     with (project / "pyproject.toml").open("a", encoding="utf-8") as file:
-        file.write("\n[tool.uv]\ncompile-bytecode = true\n")
+        file.write(
+            f"\n[tool.uv]\ncompile-bytecode = true\nconstraint-dependencies = {_this_stack()}\n"
+        )
     _run([uv, "add", "--editable", str(CHECKOUT), "--extra", "testing"], project, env)
 
     _run([uv, "run", "ff-prefect-kit", "init"], project, env)

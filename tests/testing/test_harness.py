@@ -96,6 +96,21 @@ def test_run_record_includes_logs_and_artifacts(prefect_test_harness: HarnessHan
     assert [a.key for a in record.artifacts] == ["doubled"]
 
 
+@monitored_flow(name="talkative")
+def _talkative() -> None:
+    from prefect import get_run_logger
+
+    for line in range(450):
+        get_run_logger().info("line %d", line)
+
+
+def test_run_record_reads_every_log_line_past_a_page(prefect_test_harness: HarnessHandle) -> None:
+    """A run with more lines than the API gives at once: the record holds each, in order."""
+    logs = prefect_test_harness.run_record(_talkative(return_state=True)).logs
+    lines = [m for m in logs if m.startswith("line ")]
+    assert lines == [f"line {n}" for n in range(450)]
+
+
 def test_task_lookup_names_the_runs_when_missing(prefect_test_harness: HarnessHandle) -> None:
     """Asking for a task that did not run lists the task runs there were."""
     record = prefect_test_harness.run_record(_graph(return_state=True))

@@ -138,6 +138,9 @@ def _caught_up(
     return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
 
 
+_LOG_PAGE = 200
+
+
 def run_record(
     state_or_id: Any,
     *,
@@ -195,10 +198,18 @@ def run_record(
                     + (f", expected {expected_tasks}" if expected_tasks is not None else "")
                 )
             sleep(poll_interval)
-        logs = client.read_logs(
-            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])),
-            sort=LogSort.TIMESTAMP_ASC,
-        )
+        # Every line, page by page: the API answers at most a page (200) at a time.
+        logs: list[Any] = []
+        while True:
+            page = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])),
+                limit=_LOG_PAGE,
+                offset=len(logs),
+                sort=LogSort.TIMESTAMP_ASC,
+            )
+            logs.extend(page)
+            if len(page) < _LOG_PAGE:
+                break
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
         )
