@@ -16,6 +16,7 @@ MAY_IMPORT_INTERNALS = {
     "alerts/_automations.py",  # a saved block's id
     "alerts/_block.py",  # Prefect's block registration and notify dispatch
     "alerts/_sinks.py",  # loading a block by slug/name
+    "alerts/_throttle_api.py",  # the local API this process runs
     "cli/_doctor/_versions.py",  # the supported releases
     "core/_api_loss.py",  # a Prefect Flow retyped as a MonitoredFlow
     "core/_futures.py",  # what a wrapped task runner hands on

@@ -45,6 +45,7 @@ __all__ = [
     "register_block_type",
     "replace_task_run_consumer",
     "retype",
+    "running_local_api_url",
     "saved_block_id",
     "task_run_recorder",
     "task_run_state_event",
@@ -268,6 +269,19 @@ def retype(instance: object, cls: type) -> None:
     instance.__class__ = cls
 
 
+def running_local_api_url() -> str | None:
+    """The URL of the local API Prefect started in this process, if it runs; else `None`.
+
+    Prefect keeps its ephemeral server as the instance for port `None` of
+    `SubprocessASGIServer._instances`; creating one to ask would only register another.
+    """
+    from prefect.server.api.server import SubprocessASGIServer
+
+    instances = getattr(SubprocessASGIServer, "_instances", None)
+    local = instances.get(None) if isinstance(instances, dict) else None
+    return str(local.api_url) if local is not None and local.running else None
+
+
 # Private attributes that a task runner wrapper must hand on to the runner it wraps:
 # prefect-dask's `get_dask_client()` reads `task_runner._client`.
 FORWARDED_RUNNER_ATTRIBUTES = frozenset({"_client"})
@@ -459,6 +473,14 @@ def check_all() -> Iterator[str]:
     yield "prefect global settings context"
     task_run_state_event()
     yield "prefect task-run state event"
+    from prefect.server.api.server import SubprocessASGIServer
+
+    if not isinstance(getattr(SubprocessASGIServer, "_instances", None), dict):
+        raise _unsupported(
+            "prefect.server.api.server.SubprocessASGIServer._instances",
+            "find the local API this process runs, for the alert windows",
+        )
+    yield "prefect SubprocessASGIServer._instances"
     from pydantic import BaseModel
 
     has_custom_validation(BaseModel)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ff_prefect_kit import _config
+from ff_prefect_kit._internals import running_local_api_url
 
 __all__ = [
     "LEASE_SECONDS",
@@ -68,16 +69,9 @@ def current_api_windows() -> ApiWindows | None:
 
     settings = get_current_settings()
     url = settings.api.url
-    if not url:
-        if not settings.server.ephemeral.enabled:
-            return None
-        from prefect.server.api.server import SubprocessASGIServer
-
-        local = SubprocessASGIServer._instances.get(None)  # the one Prefect starts itself
-        if local is None or not local.running:
-            return None
-        url = local.api_url
-    return ApiWindows(str(url))
+    if not url and settings.server.ephemeral.enabled:
+        url = running_local_api_url()
+    return ApiWindows(str(url)) if url else None
 
 
 @contextlib.contextmanager
