@@ -72,7 +72,12 @@ def _run(
 
 def test_a_new_project_adds_the_kit_and_runs_its_first_flow(tmp_path: Path) -> None:
     """uv init, uv add the checkout, init, new-flow, its test, then its flow on a new home."""
-    uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` names itself in UV
+    # `uv run` names itself in UV; .ci/run sets it for the runs it starts otherwise.
+    uv = (
+        os.environ.get("UV")
+        or shutil.which("uv", path=str(Path(sys.executable).parent))
+        or shutil.which("uv")
+    )
     assert uv is not None, "uv is not on PATH: this test makes a project with uv"
     home = tmp_path / "prefect-home"
     env = _environment(home)
