@@ -150,18 +150,12 @@ def hanging() -> Iterator[_Hanging]:
     server.close()
 
 
-def test_a_hanging_webhook_costs_the_flow_at_most_the_delivery_deadline(
-    hanging: _Hanging, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A webhook that never answers: the run ends Failed once the deadline is spent."""
-    client = DiscordClient(
-        "https://discord.com/api/webhooks/123456789012345678/hanging-token",
-        transport=ToLoopback(hanging.port),
-        deadline=1.5,
-        backoff=0.1,
-    )
+def _failing_flow_state(name: str, client: DiscordClient) -> Any:
+    """The final state of a monitored flow that fails and alerts through `client`, run in a
+    thread; `None` when it has not returned after 60 s (a guard against a hang, not a
+    speed target: the tests' deadlines are a second or two)."""
 
-    @monitored_flow(name="into-the-void", alerts=client)
+    @monitored_flow(name=name, alerts=client)
     def fails() -> None:
         raise RuntimeError("bad week")
 
@@ -173,9 +167,23 @@ def test_a_hanging_webhook_costs_the_flow_at_most_the_delivery_deadline(
         done.set()
 
     threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True).start()
-    # A generous guard against a hang, not a speed target: the deadline is 1.5 s.
-    assert done.wait(60), "the flow did not return: the webhook's hang reached it"
-    assert result[0].is_failed()
+    return result[0] if done.wait(60) else None
+
+
+def test_a_hanging_webhook_costs_the_flow_at_most_the_delivery_deadline(
+    hanging: _Hanging, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A webhook that never answers: the run ends Failed once the deadline is spent."""
+    client = DiscordClient(
+        "https://discord.com/api/webhooks/123456789012345678/hanging-token",
+        transport=ToLoopback(hanging.port),
+        deadline=1.5,
+        backoff=0.1,
+    )
+
+    state = _failing_flow_state("into-the-void", client)
+    assert state is not None, "the flow did not return: the webhook's hang reached it"
+    assert state.is_failed()
     assert hanging.accepted
     assert any(
         "Discord alert not delivered" in r.getMessage() and "hanging-token" not in r.getMessage()
@@ -194,21 +202,9 @@ def test_a_webhook_trickling_its_answer_costs_the_flow_at_most_the_deadline(
             deadline=1.0,
         )
 
-        @monitored_flow(name="into-the-trickle", alerts=client)
-        def fails() -> None:
-            raise RuntimeError("bad week")
-
-        done = threading.Event()
-        result: list[Any] = []
-
-        def run() -> None:
-            result.append(fails(return_state=True))
-            done.set()
-
-        threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True).start()
-        # A generous guard against a hang, not a speed target: the deadline is 1 s.
-        assert done.wait(60), "the flow did not return: the trickling answer held it"
-    assert result[0].is_failed()
+        state = _failing_flow_state("into-the-trickle", client)
+    assert state is not None, "the flow did not return: the trickling answer held it"
+    assert state.is_failed()
     assert any(
         "still arriving" in r.getMessage() and "trickled-token" not in r.getMessage()
         for r in caplog.records
