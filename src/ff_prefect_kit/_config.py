@@ -30,6 +30,9 @@ class _State:
         # quiets them all: a module-level flow keeps its throttle for the life of the
         # process. Kept across resets: the throttles are still alive.
         self.throttles: weakref.WeakSet[Any] = weakref.WeakSet()
+        # (API URL, Variable name) of every alert window this process wrote to an API:
+        # kept across resets, so that `reset_throttles()` can still delete them.
+        self.throttle_variables: set[tuple[str, str]] = set()
         self._clear()
 
     def _clear(self) -> None:
@@ -39,9 +42,7 @@ class _State:
         self.secrets_matcher: Any = None  # _secrets.KnownSecrets, compiled once per key
         # Every alert state file a throttle of this process has used, alive or not.
         self.throttle_files: set[Path] = set()
-        # (API URL, Variable name) of every alert window this process wrote to an API,
-        # and the APIs whose window lock is known to exist (alerts._throttle_api).
-        self.throttle_variables: set[tuple[str, str]] = set()
+        # The APIs whose alert-window lock is known to exist (alerts._throttle_api).
         self.throttle_locks: set[str] = set()
         # (loaders' database, dbt's database) pairs already warned about.
         self.warned_database_pairs: set[tuple[Path, Path]] = set()

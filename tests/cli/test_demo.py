@@ -46,6 +46,17 @@ def test_demo_runs_twice_in_the_same_directory(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("prefect_test_harness")
+def test_the_demo_leaves_dbts_log_level_as_it_found_it(tmp_path: Path) -> None:
+    """The demo quiets dbt's per-node lines while it runs; afterwards they show again."""
+    import logging
+
+    options = DemoOptions(workdir=tmp_path, seasons=1, players=20, seed=1, top=3)
+    out = io.StringIO()
+    assert run_demo(options, out=out) == 0, out.getvalue()
+    assert logging.getLogger("ff_prefect_kit.dbt").getEffectiveLevel() <= logging.INFO
+
+
+@pytest.mark.usefixtures("prefect_test_harness")
 def test_the_demo_ends_with_what_to_try_next(tmp_path: Path) -> None:
     """After the summary, the demo names the next commands: init, new-flow, and the docs."""
     out = io.StringIO()

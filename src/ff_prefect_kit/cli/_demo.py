@@ -254,13 +254,23 @@ def run_demo(
     Raises:
         ConfigError: `PREFECT_API_URL` is set but unreachable, or the examples are missing.
     """
+    dbt_logger = logging.getLogger("ff_prefect_kit.dbt")
+    level_before = dbt_logger.level
+    if not options.verbose:
+        # dbt's per-node lines would bury the demo's own progress; put back after the
+        # demo, so a process that runs it (a test, a notebook) keeps dbt's lines.
+        dbt_logger.setLevel(logging.WARNING)
+    try:
+        return _run_demo(options, out, timings)
+    finally:
+        dbt_logger.setLevel(level_before)
+
+
+def _run_demo(options: DemoOptions, out: TextIO, timings: dict[str, float] | None) -> int:
     started = time.perf_counter()
     phases = timings if timings is not None else {}
     step = partial(_step, out)
     check_prefect_api(prefect_value("PREFECT_API_URL"))
-    if not options.verbose:
-        # dbt's per-node lines would bury the demo's own progress.
-        logging.getLogger("ff_prefect_kit.dbt").setLevel(logging.WARNING)
     examples = examples_dir()
     workdir = options.workdir.resolve()
     project = workdir / _PROJECT
