@@ -28,11 +28,47 @@ if __name__ == "__main__":
     print("total", season_total())
 """
 
+# Forty kit task runs end together: their last events are sent while Python exits.
+MANY_TASKS = """
+from prefect import flow
+from ff_prefect_kit import analytics_task
 
-def _run_flow(folder: Path, **settings: str) -> subprocess.CompletedProcess[str]:
-    """`python my_flow.py` in `folder` on a never-used Prefect home, without this suite's
-    Prefect, kit and Discord settings; `settings` are added to its environment."""
-    (folder / "my_flow.py").write_text(FLOW)
+
+@analytics_task
+def score(n: int) -> int:
+    return n * 2
+
+
+@flow
+def many() -> int:
+    return sum(future.result() for future in [score.submit(n) for n in range(40)])
+
+
+if __name__ == "__main__":
+    state = many(return_state=True)
+    print("flow run", state.state_details.flow_run_id)
+"""
+
+# Prints the state of every task run of a flow run, read from the same Prefect home.
+READ_BACK = """
+import sys
+from uuid import UUID
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+with get_client(sync_client=True) as client:
+    runs = client.read_task_runs(
+        flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(sys.argv[1])]))
+    )
+print(*sorted(run.state_type.value for run in runs if run.state_type))
+"""
+
+
+def _run_flow(
+    folder: Path, source: str = FLOW, *args: str, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """`python my_flow.py *args` in `folder` on a never-used Prefect home, without this
+    suite's Prefect, kit and Discord settings; `settings` are added to its environment."""
+    (folder / "my_flow.py").write_text(source)
     environment = {
         name: value
         for name, value in os.environ.items()
@@ -40,7 +76,7 @@ def _run_flow(folder: Path, **settings: str) -> subprocess.CompletedProcess[str]
     }
     environment |= {"PREFECT_HOME": str(folder / "fresh-prefect-home"), **settings}
     return subprocess.run(
-        [sys.executable, "my_flow.py"],
+        [sys.executable, "my_flow.py", *args],
         cwd=folder,
         env=environment,
         capture_output=True,
@@ -77,3 +113,14 @@ def test_a_first_run_that_cannot_start_the_local_api_says_what_to_do(tmp_path: P
     assert any("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in line for line in errors), (
         done.stderr[-3000:]
     )
+
+
+def test_every_kit_task_run_is_recorded_after_python_my_flow_py_exits(tmp_path: Path) -> None:
+    """Forty kit tasks end the script: the local API holds all forty, each completed."""
+    shutil.copyfile(ENV_EXAMPLE, tmp_path / ".env")
+    done = _run_flow(tmp_path, MANY_TASKS)
+    assert done.returncode == 0, done.stdout + done.stderr
+    flow_run_id = done.stdout.split("flow run ", 1)[1].split()[0]
+    read = _run_flow(tmp_path, READ_BACK, flow_run_id)
+    assert read.returncode == 0, read.stderr[-3000:]
+    assert read.stdout.split() == ["COMPLETED"] * 40

@@ -33,6 +33,8 @@ class _State:
         # (API URL, Variable name) of every alert window this process wrote to an API:
         # kept across resets, so that `reset_throttles()` can still delete them.
         self.throttle_variables: set[tuple[str, str]] = set()
+        # Whether `core._recorded.wait_at_exit` is registered with `atexit` (it stays so).
+        self.exit_wait_registered = False
         self._clear()
 
     def _clear(self) -> None:
@@ -51,6 +53,8 @@ class _State:
         self.loggers_considered: set[str] = set()
         # Per flow run, the task runs that failed (core._ledger.FailureLedger).
         self.ledger: Any = None
+        # Kit task runs sent to Prefect's local API, in order (core._recorded).
+        self.local_task_runs: dict[Any, None] = {}
 
 
 state = _State()

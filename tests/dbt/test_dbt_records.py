@@ -14,7 +14,7 @@ from tests.conftest import FakeTime
 from tests.dbt.adopter_flow import KIT_TASKS, adopter_flow
 from tests.dbt.conftest import SIZE, Project
 
-from ff_prefect_kit.dbt._recorded import wait_until_recorded
+from ff_prefect_kit.core._recorded import wait_until_recorded
 from ff_prefect_kit.testing import HarnessHandle
 
 
@@ -45,10 +45,10 @@ def test_waiting_for_task_runs_the_api_never_records_gives_up_with_a_warning(
     """With nothing recorded for `stall` seconds the wait ends, says so, and counts the rest."""
     fake = FakeTime()
     missing = [uuid4(), uuid4()]
-    with caplog.at_level("WARNING", logger="ff_prefect_kit.dbt"):
+    with caplog.at_level("WARNING", logger="ff_prefect_kit"):
         left = wait_until_recorded(missing, stall=3.0, clock=fake.clock, sleep=fake.sleep)
     assert left == 2
-    assert "had recorded 0 of dbt's 2 node task runs" in caplog.text
+    assert "had recorded 0 of 2 dbt's node task runs" in caplog.text
     assert max(fake.sleeps) == 0.5
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from ff_prefect_kit import _config
 from ff_prefect_kit._errors import describe
+from ff_prefect_kit.core._recorded import note_task_run
 
 __all__ = ["TaskFailure", "ledger"]
 
@@ -97,6 +98,7 @@ def note_attempt(exc: BaseException | None) -> None:
     task_run = getattr(context, "task_run", None)
     if task_run is None or task_run.flow_run_id is None:
         return
+    note_task_run(task_run.id)
     if exc is None:
         ledger().clear(task_run.flow_run_id, task_run.id)
         # A task that completed although an input had failed took that failure

@@ -31,9 +31,9 @@ from uuid import UUID, uuid4
 
 from ff_prefect_kit._assets import passes_on, table_asset_key
 from ff_prefect_kit._secrets import redact
+from ff_prefect_kit.core._recorded import wait_until_recorded
 from ff_prefect_kit.dbt._node_assets import ASSET_TYPES, emit_asset, upstream_keys
 from ff_prefect_kit.dbt._node_runs import Manifest, NodeRun, node_runs
-from ff_prefect_kit.dbt._recorded import wait_until_recorded
 
 __all__ = ["report_nodes"]
 

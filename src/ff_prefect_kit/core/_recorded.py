@@ -1,4 +1,4 @@
-"""Waiting until Prefect's API has recorded the dbt nodes' task runs: the kit's backpressure.
+"""Waiting until Prefect's API has recorded task runs: after dbt's nodes, and at exit.
 
 Prefect's server builds task runs from the events its clients send, and by default
 writes each event in a transaction of its own. The nodes of a dbt run reach it as one
@@ -16,19 +16,44 @@ no backlog to be lost behind, on the ephemeral API and on a server alike.
 The wait stops early, with a warning, when the API records nothing for `stall`
 seconds (a server too busy, or one that does not record task-run events): the
 report is for the UI and must never hold a flow up for long or fail it.
+
+The same loss ends any script on the ephemeral API: the events of its last task runs
+are sent while Python exits, and the server is terminated moments later, before it
+has written them (on Prefect 3.6 one of 85 task runs went missing this way). So the
+first kit task run of a process on the local API registers `wait_at_exit`, which runs
+before Prefect stops that server (`atexit` runs handlers last-registered first, and
+Prefect registers its stop when the server starts) and waits, the same way, until
+the API has every kit task run of the process in a final state. Task runs of plain
+Prefect tasks are not known to the kit and are not waited for. Nothing is waited for
+when `PREFECT_API_URL` names a server: a server that keeps running loses nothing.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import time
 from collections.abc import Callable, Sequence
 from uuid import UUID
 
-__all__ = ["STALL_SECONDS", "wait_until_recorded"]
+from ff_prefect_kit import _config
+
+__all__ = [
+    "EXIT_STALL_SECONDS",
+    "STALL_SECONDS",
+    "note_task_run",
+    "wait_at_exit",
+    "wait_until_recorded",
+]
 
 STALL_SECONDS = 15.0
 """How long the API may record nothing before the wait gives up."""
+
+EXIT_STALL_SECONDS = 10.0
+"""The same, for the wait at exit: how long a script's end may be held up at most."""
+
+# The most task runs the exit wait remembers: the latest, in a long-lived process.
+_MAX_KEPT = 10_000
 
 # One API read covers this many task runs (the server's default page limit is 200).
 _PAGE = 200
@@ -36,7 +61,7 @@ _FIRST_POLL = 0.02
 _LONGEST_POLL = 0.5
 _FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 
-_log = logging.getLogger("ff_prefect_kit.dbt")
+_log = logging.getLogger("ff_prefect_kit")
 
 
 def wait_until_recorded(
@@ -45,6 +70,7 @@ def wait_until_recorded(
     stall: float = STALL_SECONDS,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    what: str = "dbt's node task runs",
 ) -> int:
     """Wait until the API holds each of these task runs in a final state.
 
@@ -56,6 +82,7 @@ def wait_until_recorded(
         stall: Seconds without any new task run recorded after which to stop waiting.
         clock: The clock for `stall`.
         sleep: How to wait between reads.
+        what: What the task runs are, for the warning.
 
     Returns:
         How many of them were not recorded when the wait ended (0 when all were).
@@ -83,18 +110,54 @@ def wait_until_recorded(
                         break
                 elif clock() - last_progress > stall:
                     _log.warning(
-                        "Prefect's API had recorded %d of dbt's %d node task runs after %.1f s; "
+                        "Prefect's API had recorded %d of %d %s after %.1f s; "
                         "not waiting for the rest (they may still appear)",
                         len(task_run_ids) - len(pending),
                         len(task_run_ids),
+                        what,
                         clock() - started,
                     )
                     break
                 sleep(delay)
                 delay = min(2 * delay, _LONGEST_POLL)
     except Exception as error:  # the report is for the UI: it never fails the run
-        _log.debug("Stopped waiting for dbt's node task runs to be recorded: %r", error)
+        _log.debug("Stopped waiting for %s to be recorded: %r", what, error)
     return len(pending)
+
+
+def note_task_run(task_run_id: UUID) -> None:
+    """Remember a kit task run of this process, if it reports to Prefect's local API.
+
+    The first one registers `wait_at_exit` with `atexit`; later ones only add their id.
+    """
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    if settings.api.url or not settings.server.ephemeral.enabled:
+        return
+    state = _config.state
+    with state.lock:
+        kept = state.local_task_runs
+        kept[task_run_id] = None
+        while len(kept) > _MAX_KEPT:
+            kept.pop(next(iter(kept)))
+        if state.exit_wait_registered:
+            return
+        state.exit_wait_registered = True
+    atexit.register(wait_at_exit)
+
+
+def wait_at_exit(stall: float = EXIT_STALL_SECONDS) -> int:
+    """Wait until the local API has recorded this process's kit task runs (see above).
+
+    Returns:
+        How many were not recorded when the wait ended.
+    """
+    state = _config.state
+    with state.lock:
+        task_run_ids = list(state.local_task_runs)
+        state.local_task_runs.clear()
+    return wait_until_recorded(task_run_ids, stall=stall, what="the kit's task runs")
 
 
 def _final(run: object) -> bool:
