@@ -199,7 +199,9 @@ class DocsRunner:
         """Start running `paths` in the background, each at most once."""
         for path in paths:
             if path not in self.runs:
-                self.runs[path] = self.pool.submit(self._run, path)
+                # Made here, in the session's thread: the first `mktemp` creates the worker's
+                # base folder, which two page threads at once would both try to create.
+                self.runs[path] = self.pool.submit(self._run, path, self.tmp.mktemp(path.stem))
 
     def run(self, path: Path) -> PageRun:
         self.start([path])
@@ -208,8 +210,7 @@ class DocsRunner:
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _run(self, path: Path) -> PageRun:
-        workdir = self.tmp.mktemp(path.stem)
+    def _run(self, path: Path, workdir: Path) -> PageRun:
         blocks = [b for b in parse(path).python if b.runs]
         plan = workdir / ".docs-plan.json"
         report = workdir / ".docs-report.json"

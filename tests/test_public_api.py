@@ -24,6 +24,7 @@ EXPECTED = {
     "MartLockedError",
     "MartNotFoundError",
     "MartReadError",
+    "ObjectStoreError",
     "OutputPathError",
     "ParquetWriteError",
     "SchemaValidationError",

@@ -12,6 +12,7 @@
     ├── OutputPathError (ValueError)         an output path that may not be written
     ├── ParquetWriteError (ValueError)       data that cannot be written as a table
     ├── DiskFullError (OSError)              no space left for an output (retried)
+    ├── ObjectStoreError (OSError)           an object store failed or was out of reach (retried)
     ├── DbtRunError                          dbt could not run, or a node failed
     ├── UnresolvedTaskFailureError           a submitted task failed and nobody looked
     ├── ApiUnreachableError (ConnectionError)   the Prefect API went away during a run
@@ -141,6 +142,18 @@ class DiskFullError(KitError, OSError):
 
     Nothing was replaced: the previous file is intact and the partial one removed.
     The message names the output and its folder. `errno` is `ENOSPC` (or `EDQUOT`).
+    """
+
+    transient = True
+
+
+class ObjectStoreError(KitError, OSError):
+    """An object store (S3 or compatible) failed or could not be reached. Retried.
+
+    Nothing was replaced: an object is written in one PUT, visible whole or not at all.
+    The message names the object's URL and what to check (the endpoint, the network);
+    credentials refused and a missing bucket are other errors (`ConfigError`,
+    `OutputPathError`), since another attempt meets them again.
     """
 
     transient = True

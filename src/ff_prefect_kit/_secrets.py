@@ -54,7 +54,14 @@ _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@'\"]*:)([^\s/]+)@"
 _USERINFO_ENCODED = re.compile(
     r"([A-Za-z][A-Za-z0-9+.\-]*%3[Aa]%2[Ff]%2[Ff][^\s%/:@]*%3[Aa])(\S+?)(%40)"
 )
-_VARIABLES = ("DISCORD_WEBHOOK_URL", "PREFECT_API_KEY", "PREFECT_API_AUTH_STRING")
+_VARIABLES = (
+    "DISCORD_WEBHOOK_URL",
+    "PREFECT_API_KEY",
+    "PREFECT_API_AUTH_STRING",
+    # An object store's credentials (data/_object_store.py), read by obstore itself.
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
 # Shorter values are not hidden: replacing every "abc" in a message would garble it.
 _SHORTEST = 8
 # How a shortened value shows that it was cut: Pydantic and Prefect write "...", the kit "…".

@@ -58,6 +58,8 @@ class KitSettings(BaseSettings):
     data_dir: Path = Field(
         default=Path("data"), validation_alias=AliasChoices("FF_DATA_DIR", "data_dir")
     )
+    # Outputs in a bucket instead (docs/object-storage.md): `s3://bucket/prefix`.
+    analytics_url: str | None = _optional("FF_ANALYTICS_URL", "analytics_url")
     duckdb_path: Path | None = _optional("FF_DUCKDB_PATH", "duckdb_path")
     dbt_project_dir: Path | None = _optional("FF_DBT_PROJECT_DIR", "dbt_project_dir")
     alert_state_file: Path | None = _optional("FF_ALERT_STATE_FILE", "alert_state_file")
@@ -87,8 +89,13 @@ class KitSettings(BaseSettings):
 
     @property
     def analytics_dir(self) -> Path:
-        """The root under which analytics Parquet outputs are written."""
+        """The local root under which analytics Parquet outputs are written."""
         return self.data_dir / "analytics"
+
+    @property
+    def analytics_root(self) -> str | Path:
+        """Where outputs go: `FF_ANALYTICS_URL` when set, else `analytics_dir`."""
+        return self.analytics_url or self.analytics_dir
 
     def require(self, field: str) -> Any:
         """Return a setting that a feature needs.

@@ -56,7 +56,7 @@ def _materializing(
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _parquet.ParquetWriteResult:
         result = write(*args, **kwargs)
         materializes(
-            file_asset_key(result.path),
+            file_asset_key(result.path) if result.path is not None else str(result.url),
             {"rows": result.rows, "bytes": result.bytes},
             by="ff_prefect_kit",
         )

@@ -19,6 +19,7 @@ from ff_prefect_kit._errors import (
     MartReadError,
 )
 from ff_prefect_kit._logging import kit_logger
+from ff_prefect_kit.data._object_store import is_object_url, read_object
 
 if TYPE_CHECKING:
     import duckdb
@@ -81,7 +82,10 @@ def load_dbt_mart(
         mart_name: The mart, `name`, `schema.name` or `catalog.schema.name`; validated
             and quoted.
         db_path: The DuckDB file, or an open connection (the caller keeps it
-            open); defaults to `FF_DUCKDB_PATH`.
+            open); defaults to `FF_DUCKDB_PATH`. An `s3://` URL is dbt-duckdb's
+            `external_root` instead: the mart is the Parquet object
+            `<db_path>/<mart_name>.parquet` its external materialization writes,
+            read whole in one GET (docs/object-storage.md).
         columns: Only these columns, each validated and quoted; default all.
 
     Returns:
@@ -117,6 +121,9 @@ def load_dbt_mart(
 
     if isinstance(db_path, duckdb.DuckDBPyConnection):
         return _fetch(db_path, mart_name, columns)
+    if is_object_url(db_path):
+        assert isinstance(db_path, str)
+        return _load_external(mart_name, db_path, columns)
     path = _database_path(db_path)
     con = _connect(path)
     try:
@@ -124,6 +131,48 @@ def load_dbt_mart(
     finally:
         con.close()
     kit_logger.info("Loaded mart %r from %s: %s rows", mart_name, path, f"{frame.height:,}")
+    return frame
+
+
+def _load_external(mart_name: str, root: str, columns: Sequence[str] | None) -> pl.DataFrame:
+    """The external mart `<root>/<mart_name>.parquet`, read whole from an object store."""
+    import io
+
+    import polars as pl
+
+    if "." in mart_name:
+        raise InvalidMartNameError(
+            f"mart {mart_name!r}: an external mart is named by its model alone, since "
+            f"dbt-duckdb writes <external_root>/<model>.parquet; pass "
+            f"{mart_name.rsplit('.', 1)[1]!r}"
+        )
+    url = f"{root.rstrip('/')}/{mart_name}.parquet"
+    try:
+        data = io.BytesIO(read_object(url, what="external mart"))
+    except FileNotFoundError as exc:
+        raise MartNotFoundError(
+            f"mart {mart_name!r} has no Parquet object at {url}: build it with dbt (an "
+            "external materialization writes <external_root>/<model>.parquet), or point "
+            f"db_path at that external_root. {exc}",
+            mart=mart_name,
+        ) from None
+    try:
+        schema = pl.read_parquet_schema(data)
+    except Exception as exc:
+        raise MartReadError(
+            f"mart {mart_name!r} at {url} is not a Parquet file ({type(exc).__name__}: "
+            f"{str(exc)[:200]}): rebuild it with dbt's external materialization"
+        ) from None
+    missing = [column for column in columns or () if column not in schema]
+    if missing:
+        raise MartNotFoundError(
+            f"mart {mart_name!r} at {url} has no column(s) {missing}; its columns: {list(schema)}",
+            mart=mart_name,
+            available=list(schema),
+        )
+    data.seek(0)
+    frame = pl.read_parquet(data, columns=list(columns) if columns else None)
+    kit_logger.info("Loaded mart %r from %s: %s rows", mart_name, url, f"{frame.height:,}")
     return frame
 
 

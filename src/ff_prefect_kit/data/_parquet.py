@@ -31,6 +31,12 @@ from ff_prefect_kit._logging import kit_logger
 from ff_prefect_kit._secrets import redact, redact_data
 from ff_prefect_kit._settings import KitSettings
 from ff_prefect_kit.data._frames import to_frame
+from ff_prefect_kit.data._object_store import (
+    is_object_url,
+    object_location,
+    put_parquet,
+    read_object,
+)
 
 try:
     import fcntl
@@ -55,16 +61,25 @@ class ParquetWriteResult:
     """What `write_parquet` wrote.
 
     Attributes:
-        path: The final file.
+        path: The final file; `None` for an object in a bucket (see `url`).
         rows: How many rows it holds.
-        bytes: Its size on disk.
-        history_path: The timestamped copy, when `history=True`.
+        bytes: Its size on disk (or the object's size).
+        history_path: The timestamped copy, when `history=True` (a local file).
+        url: The object's `s3://` URL, when written to an object store.
+        history_url: The timestamped copy's URL, when `history=True` in a bucket.
     """
 
-    path: Path
+    path: Path | None
     rows: int
     bytes: int
     history_path: Path | None = None
+    url: str | None = None
+    history_url: str | None = None
+
+    @property
+    def location(self) -> str:
+        """Where the output is: the file's path or the object's URL, as text."""
+        return self.url if self.url is not None else str(self.path)
 
 
 def resolve_output_path(
@@ -225,10 +240,15 @@ def write_parquet(
     A new file gets the usual permissions (0666 less the umask, as `open` gives);
     a replaced file keeps its mode, so readers that could read it still can.
 
+    An `s3://` root or output path writes one object instead, whole or not at all
+    (see docs/object-storage.md): the bytes are built in memory and sent in one PUT.
+
     Args:
         data: A DataFrame, or a list of Pydantic models (one row each).
-        output_path: The file; a relative path resolves under the analytics root.
-        root: The analytics root; defaults to `FF_DATA_DIR/analytics`.
+        output_path: The file, or an `s3://` URL; a relative path resolves under the
+            analytics root.
+        root: The analytics root; defaults to `FF_ANALYTICS_URL` when set, else
+            `FF_DATA_DIR/analytics`.
         allow_outside_root: Accept a path outside the root.
         history: Also keep a timestamped copy beside the file
             (`latest.20261129T033000123456Z.parquet`).
@@ -246,8 +266,24 @@ def write_parquet(
             be, a folder that is not writable. The message names the path and the fix.
         ParquetWriteError: An empty list of models (no columns to write) or data
             that is neither a DataFrame nor models.
+        ObjectStoreError: The object store failed or was out of reach (retried).
+        ConfigError: Writing to a bucket without obstore (the `s3` extra), or with
+            credentials the store refuses.
     """
     frame = to_frame(data)
+    if root is None:
+        root = KitSettings().analytics_root
+    if is_object_url(root) or is_object_url(output_path):
+        return _write_object(
+            frame,
+            output_path,
+            root=root,
+            allow_outside_root=allow_outside_root,
+            history=history,
+            compression=compression,
+            artifact=artifact,
+            artifact_key=artifact_key,
+        )
     shown = _shown(output_path)
     folder: Path | None = None
     try:
@@ -291,6 +327,38 @@ def write_parquet(
     copy = _keep_history(target) if history else None
     result = ParquetWriteResult(target, frame.height, target.stat().st_size, copy)
     kit_logger.info("Wrote %s rows (%s bytes) to %s", f"{result.rows:,}", result.bytes, target)
+    if artifact:
+        _publish_profile(frame, result, artifact_key)
+    return result
+
+
+def _write_object(
+    frame: pl.DataFrame,
+    output_path: object,
+    *,
+    root: str | os.PathLike[str] | None,
+    allow_outside_root: bool,
+    history: bool,
+    compression: str,
+    artifact: bool,
+    artifact_key: str | None,
+) -> ParquetWriteResult:
+    """`write_parquet` to an object store: one object, whole or none."""
+    if is_object_url(root):
+        assert isinstance(root, str)
+        location = object_location(output_path, root, allow_outside_root=allow_outside_root)
+    elif allow_outside_root:
+        assert isinstance(output_path, str)
+        location = object_location(output_path, output_path.rsplit("/", 1)[0] + "/")
+    else:
+        raise OutputPathError(
+            f"output path {_shown(output_path)} is an object URL, but the analytics root is "
+            f"the local folder {str(root)!r}: set FF_ANALYTICS_URL=s3://bucket/prefix (or "
+            "pass root='s3://...'), or pass allow_outside_root=True if writing there is intended"
+        )
+    size, copy = put_parquet(frame, location, compression=compression, history=history)
+    result = ParquetWriteResult(None, frame.height, size, url=location.url, history_url=copy)
+    kit_logger.info("Wrote %s rows (%s bytes) to %s", f"{result.rows:,}", size, location.url)
     if artifact:
         _publish_profile(frame, result, artifact_key)
     return result
@@ -376,15 +444,24 @@ def read_parquet(path: str | os.PathLike[str], **options: Any) -> pl.DataFrame:
     opens the file once and reads everything through that handle, so a reader always
     gets one whole file, the old or the new.
 
+    An `s3://` URL is read the same way: the whole object in one GET (Polars' own
+    reader makes ranged reads, which could meet two versions of a replaced object).
+
     Args:
-        path: The Parquet file.
+        path: The Parquet file, or an `s3://` URL.
         **options: More options for `polars.read_parquet`.
 
     Returns:
         The file's rows.
+
+    Raises:
+        FileNotFoundError: No such file or object.
     """
     import polars as pl
 
+    if is_object_url(path):
+        assert isinstance(path, str)
+        return pl.read_parquet(read_object(path), **options)
     with open(path, "rb") as handle:
         return pl.read_parquet(handle, **options)
 
@@ -502,7 +579,7 @@ def _publish_profile(frame: pl.DataFrame, result: ParquetWriteResult, key: str |
             table=redact_data(column_profile(frame)),
             key=key,
             description=redact(
-                f"Wrote {result.rows:,} rows ({result.bytes:,} bytes) to `{result.path}`"
+                f"Wrote {result.rows:,} rows ({result.bytes:,} bytes) to `{result.location}`"
             ),
         )
     except Exception as exc:
