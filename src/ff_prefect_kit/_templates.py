@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, ParamSpec
 from ff_prefect_kit._assets import file_asset_key, mart_asset_key, materializes, reads
 from ff_prefect_kit.core._task import analytics_task
 from ff_prefect_kit.data import _mart, _parquet, _validation
+from ff_prefect_kit.data._mart import external_mart_url
+from ff_prefect_kit.data._object_store import is_object_url
 from ff_prefect_kit.dbt import _runner
 
 if TYPE_CHECKING:
@@ -40,7 +42,9 @@ def _load_dbt_mart(
 ) -> pl.DataFrame:
     frame = _mart.load_dbt_mart(mart_name, db_path, columns=columns)
     # A connection does not say which file it holds: only a path names the asset.
-    if db_path is None or isinstance(db_path, str | os.PathLike):
+    if is_object_url(db_path):
+        reads(external_mart_url(mart_name, str(db_path)))
+    elif db_path is None or isinstance(db_path, str | os.PathLike):
         key = mart_asset_key(mart_name, db_path)
         if key is not None:
             reads(key)

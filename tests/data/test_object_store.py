@@ -6,6 +6,8 @@ import io
 
 import polars as pl
 import pytest
+from prefect import flow
+from tests.conftest import Emitted
 from tests.data.conftest import Bucket
 
 from ff_prefect_kit import (
@@ -201,3 +203,24 @@ def test_an_external_mart_is_named_by_its_model_alone(s3_bucket: Bucket) -> None
     """`main.mrt_scores` against an external root: refused, suggesting `mrt_scores`."""
     with pytest.raises(InvalidMartNameError, match="'mrt_scores'"):
         load_dbt_mart.fn("main.mrt_scores", _root(s3_bucket, "marts"))
+
+
+@flow
+def external_mart_to_bucket(marts: str, outputs: str) -> None:
+    """Load an external mart from a bucket and write a frame of it to another prefix."""
+    write_parquet(load_dbt_mart("mrt_scores", marts), "scores/latest.parquet", root=outputs)
+
+
+@pytest.mark.usefixtures("prefect_test_harness", "no_retry_delays")
+def test_an_object_written_from_an_external_mart_is_an_asset_with_it_upstream(
+    s3_bucket: Bucket, emitted: Emitted
+) -> None:
+    """write-parquet materializes the object's `s3://` URL, the mart's object upstream."""
+    marts, outputs = _root(s3_bucket, "marts"), _root(s3_bucket, "outputs")
+    write_parquet.fn(SCORES, "mrt_scores.parquet", root=marts)
+    external_mart_to_bucket(marts, outputs)
+    event = emitted.materialized()[f"{outputs}/scores/latest.parquet"]
+    upstream = {
+        r["prefect.resource.id"] for r in event["related"] if r["prefect.resource.role"] == "asset"
+    }
+    assert (upstream, event["payload"]["rows"]) == ({f"{marts}/mrt_scores.parquet"}, 3)

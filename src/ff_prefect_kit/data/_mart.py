@@ -25,7 +25,14 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
-__all__ = ["check_mart", "describe_rows", "load_dbt_mart", "quote_identifier", "quote_name"]
+__all__ = [
+    "check_mart",
+    "describe_rows",
+    "external_mart_url",
+    "load_dbt_mart",
+    "quote_identifier",
+    "quote_name",
+]
 
 # Plain SQL identifiers only: nothing that could close a quote or start a statement.
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,254}")
@@ -134,6 +141,11 @@ def load_dbt_mart(
     return frame
 
 
+def external_mart_url(mart_name: str, root: str) -> str:
+    """Where dbt-duckdb's external materialization writes a model under `root`."""
+    return f"{root.rstrip('/')}/{mart_name}.parquet"
+
+
 def _load_external(mart_name: str, root: str, columns: Sequence[str] | None) -> pl.DataFrame:
     """The external mart `<root>/<mart_name>.parquet`, read whole from an object store."""
     import io
@@ -146,7 +158,7 @@ def _load_external(mart_name: str, root: str, columns: Sequence[str] | None) -> 
             f"dbt-duckdb writes <external_root>/<model>.parquet; pass "
             f"{mart_name.rsplit('.', 1)[1]!r}"
         )
-    url = f"{root.rstrip('/')}/{mart_name}.parquet"
+    url = external_mart_url(mart_name, root)
     try:
         data = io.BytesIO(read_object(url, what="external mart"))
     except FileNotFoundError as exc:
