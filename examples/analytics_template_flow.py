@@ -188,4 +188,4 @@ def analytics_template_flow(
 
 if __name__ == "__main__":
     result = analytics_template_flow()
-    print(f"wrote {result.rows:,} rows to {result.path}")
+    print(f"wrote {result.rows:,} rows to {result.location}")

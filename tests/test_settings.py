@@ -175,3 +175,10 @@ def test_a_dotenv_that_is_not_utf8_is_a_config_error(
     monkeypatch.setenv("FF_ENV_FILE", str(env))
     with pytest.raises(ConfigError, match=r"latin1\.env is not UTF-8 text: save it as UTF-8"):
         KitSettings()
+
+
+def test_an_analytics_url_that_is_not_s3_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FF_ANALYTICS_URL=/srv/out: ConfigError naming the variable and FF_DATA_DIR for folders."""
+    monkeypatch.setenv("FF_ANALYTICS_URL", "/srv/out")
+    with pytest.raises(ConfigError, match=r"FF_ANALYTICS_URL: .*s3://.*FF_DATA_DIR"):
+        KitSettings()

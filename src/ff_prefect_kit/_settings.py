@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ff_prefect_kit._errors import ConfigError
@@ -72,6 +72,16 @@ class KitSettings(BaseSettings):
         default=False,
         validation_alias=AliasChoices("FF_ALERT_ALLOW_LOOPBACK", "alert_allow_loopback"),
     )
+
+    @field_validator("analytics_url")
+    @classmethod
+    def _an_s3_url(cls, value: str | None) -> str | None:
+        if value is not None and value[:5].lower() != "s3://":
+            raise ValueError(
+                "must be an s3:// URL, e.g. s3://ff-analytics/outputs (for a local folder, "
+                "set FF_DATA_DIR instead)"
+            )
+        return value
 
     def __init__(self, **values: Any) -> None:
         # FF_ENV_FILE names another dotenv file, or os.devnull for none: a test suite

@@ -31,6 +31,7 @@ _VARIABLES = (
     "FF_DATA_DIR",
     "FF_DUCKDB_PATH",
     "FF_DBT_PROJECT_DIR",
+    "FF_ANALYTICS_URL",
 )
 
 

@@ -7,8 +7,7 @@ import io
 import polars as pl
 import pytest
 from prefect import flow
-from tests.conftest import Emitted
-from tests.data.conftest import Bucket
+from tests.conftest import Bucket, Emitted
 
 from ff_prefect_kit import (
     ConfigError,

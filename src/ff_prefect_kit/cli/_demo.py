@@ -283,10 +283,12 @@ def _run_demo(options: DemoOptions, out: TextIO, timings: dict[str, float] | Non
     done("copied")
 
     # The example project and flow read their paths from the kit's variables.
-    variables = {
+    variables: dict[str, str | None] = {
         "FF_DUCKDB_PATH": str(database),
         "FF_DBT_PROJECT_DIR": str(project),
         "FF_DATA_DIR": str(data_dir),
+        # The demo's output stays in its folder, even where outputs go to a bucket.
+        "FF_ANALYTICS_URL": None,
     }
     # The same vars for every dbt run, so dbt parses the project once.
     synthetic = {

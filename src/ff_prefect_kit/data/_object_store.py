@@ -40,6 +40,7 @@ __all__ = [
     "ObjectLocation",
     "is_object_url",
     "object_location",
+    "probe",
     "put_parquet",
     "read_object",
 ]
@@ -193,12 +194,53 @@ def _relative_key(output_path: object, base: ObjectLocation) -> str:
     return text.replace(os.sep, "/") if os.sep != "/" else text
 
 
-def _store(bucket: str) -> Any:
+def _store(bucket: str, deadline: float | None = None) -> Any:
+    """A client for `bucket`; with `deadline`, each request's whole time, never retried."""
     try:
         from obstore.store import S3Store
     except ImportError as exc:
         raise ConfigError(_S3_EXTRA_HINT) from exc
-    return S3Store(bucket)
+    if deadline is None:
+        return S3Store(bucket)
+    import os
+
+    limit = dt.timedelta(seconds=deadline)
+    # Client options given in code replace those from the environment: keep AWS_ALLOW_HTTP.
+    allow_http = os.environ.get("AWS_ALLOW_HTTP", "").strip().lower() in {"1", "true", "yes"}
+    return S3Store(
+        bucket,
+        client_options={"timeout": limit, "connect_timeout": limit, "allow_http": allow_http},
+        retry_config={"max_retries": 0, "retry_timeout": limit},
+    )
+
+
+def probe(root: str, deadline: float) -> str:
+    """Write and delete a small object under `root`, each request within `deadline` s.
+
+    Returns:
+        The probe's URL (deleted again).
+
+    Raises:
+        OutputPathError: `root` is not a usable S3 location, or the bucket is missing.
+        ConfigError: obstore is missing, or the credentials are refused.
+        ObjectStoreError: The store failed or did not answer in time.
+    """
+    import secrets
+
+    import obstore
+
+    base = _parse(root, "analytics root")
+    prefix = base.key.rstrip("/")
+    location = ObjectLocation(
+        base.bucket, f"{prefix + '/' if prefix else ''}.ff-prefect-kit-probe-{secrets.token_hex(6)}"
+    )
+    store = _store(location.bucket, deadline)
+    try:
+        obstore.put(store, location.key, b"ff_prefect_kit doctor", use_multipart=False)
+        obstore.delete(store, location.key)
+    except Exception as exc:
+        raise _failure(exc, "write", location) from None
+    return location.url
 
 
 def _failure(exc: Exception, verb: str, location: ObjectLocation) -> Exception:

@@ -13,7 +13,7 @@ from ff_prefect_kit.cli._doctor._prefect_api import check_api
 from ff_prefect_kit.cli._doctor._render import render
 from ff_prefect_kit.cli._doctor._result import CheckResult
 from ff_prefect_kit.cli._doctor._settings import load_settings
-from ff_prefect_kit.cli._doctor._storage import check_data_dir, check_duckdb
+from ff_prefect_kit.cli._doctor._storage import check_bucket, check_data_dir, check_duckdb
 from ff_prefect_kit.cli._doctor._tools import check_dbt, check_just
 from ff_prefect_kit.cli._doctor._versions import check_versions
 from ff_prefect_kit.cli._output import console, run_command
@@ -52,7 +52,7 @@ def run_checks(
     results.append(settings_result)
     results += check_api(timeout)
     results += check_webhook(loaded, send_test)
-    results += [check_duckdb(loaded), check_data_dir(loaded)]
+    results += [check_duckdb(loaded), check_data_dir(loaded), check_bucket(loaded, timeout)]
     results += check_dbt(loaded)
     results.append(check_just())
     results += check_env_ignored()

@@ -1,4 +1,4 @@
-"""Checks of the files the flows read and write: the DuckDB file and the data folder."""
+"""Checks of where the flows read and write: the DuckDB file, the data folder, a bucket."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ff_prefect_kit.cli._doctor._result import CheckResult, describe, fail, ok, 
 if TYPE_CHECKING:
     from ff_prefect_kit._settings import KitSettings
 
-__all__ = ["check_data_dir", "check_duckdb"]
+__all__ = ["check_bucket", "check_data_dir", "check_duckdb"]
 
 
 def check_duckdb(settings: KitSettings | None) -> CheckResult:
@@ -90,3 +90,26 @@ def _uncreatable(path: Path) -> str | None:
     if problem := _writable(ancestor):
         return f"{ancestor} is not writable ({problem})"
     return None
+
+
+def check_bucket(settings: KitSettings | None, timeout: float) -> CheckResult:
+    """FF_ANALYTICS_URL, when set: a small object written and deleted there (tried)."""
+    name = "Output bucket"
+    if settings is None:
+        return skip(name, "the settings could not be read")
+    if settings.analytics_url is None:
+        return skip(name, "FF_ANALYTICS_URL is not set: outputs are written under FF_DATA_DIR")
+    from ff_prefect_kit._errors import ConfigError, ObjectStoreError, OutputPathError
+    from ff_prefect_kit.data._object_store import probe
+
+    try:
+        probe(settings.analytics_url, timeout)
+    except (OutputPathError, ConfigError) as exc:
+        return fail(name, describe(exc), "fix FF_ANALYTICS_URL or the AWS_* credentials it needs")
+    except ObjectStoreError as exc:
+        return fail(
+            name,
+            describe(exc),
+            "check AWS_ENDPOINT_URL (AWS_ALLOW_HTTP=true for http://) and the network",
+        )
+    return ok(name, f"{settings.analytics_url} takes a new object (written and deleted)")
