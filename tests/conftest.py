@@ -188,7 +188,7 @@ def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Bucket:
     }
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "FF_ANALYTICS_URL"):
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_METADATA_ENDPOINT", "FF_ANALYTICS_URL"):
         monkeypatch.delenv(name, raising=False)
     name = f"ff-{uuid.uuid4().hex[:12]}"
     client = boto3.client(

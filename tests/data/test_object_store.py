@@ -148,6 +148,18 @@ def test_an_unreachable_store_is_an_object_store_error_that_is_retried(
     assert RetryPolicy().should_retry(raised.value)
 
 
+def test_no_credentials_anywhere_is_a_config_error_naming_the_variables(
+    s3_bucket: Bucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No key set and no instance role answering: ConfigError naming the keys, not retried."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_METADATA_ENDPOINT", "http://127.0.0.1:9")  # no instance role here
+    with pytest.raises(ConfigError, match="AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") as raised:
+        write_parquet.fn(SCORES, "x.parquet", root=_root(s3_bucket))
+    assert not RetryPolicy().should_retry(raised.value)
+
+
 def test_the_secret_key_never_appears_in_an_error(
     s3_bucket: Bucket, monkeypatch: pytest.MonkeyPatch
 ) -> None:

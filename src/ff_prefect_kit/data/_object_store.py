@@ -252,6 +252,13 @@ def _failure(exc: Exception, verb: str, location: ObjectLocation) -> Exception:
             "endpoint (AWS_ENDPOINT_URL, or AWS's own): create it, or fix FF_ANALYTICS_URL. "
             f"The store said: {said}"
         )
+    if "/latest/api/token" in said or "/latest/meta-data/" in said:
+        # No key in the environment, so the client asked the instance metadata service.
+        return ConfigError(
+            f"cannot {verb} {location.url}: no AWS credentials in the environment, and no "
+            "instance role answered: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and "
+            f"AWS_SESSION_TOKEN for temporary ones). The store said: {said}"
+        )
     names = {klass.__name__ for klass in type(exc).__mro__}
     if names & {"PermissionDeniedError", "UnauthenticatedError", "PermissionError"}:
         return ConfigError(
