@@ -20,6 +20,7 @@ MAY_IMPORT_INTERNALS = {
     "cli/_doctor/_versions.py",  # the supported releases
     "core/_api_loss.py",  # a Prefect Flow retyped as a MonitoredFlow
     "core/_futures.py",  # what a wrapped task runner hands on
+    "core/_recorded.py",  # whether this process runs Prefect's local API
     "core/_task.py",  # the retry schedule Prefect indexes
     "data/_columnar.py",  # Pydantic's constraint metadata
     "dbt/_in_process.py",  # dbt's global loggers and connections

@@ -50,3 +50,14 @@ def test_task_runs_on_a_server_are_not_waited_for(
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
         _recorded.note_task_run(uuid4())
     assert (registered, _config.state.local_task_runs) == ([], {})
+
+
+def test_the_exit_wait_asks_nothing_where_no_local_api_runs(
+    registered: list[Callable[..., Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No local API in this process: the exit wait returns at once, asking no API."""
+    asked: list[object] = []
+    monkeypatch.setattr(_recorded, "running_local_api_url", lambda: None)
+    monkeypatch.setattr(_recorded, "wait_until_recorded", lambda *a, **k: asked.append(a))
+    _config.state.local_task_runs[uuid4()] = None
+    assert (_recorded.wait_at_exit(), asked) == (1, [])

@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from ff_prefect_kit import _config
+from ff_prefect_kit._internals import running_local_api_url
 
 __all__ = [
     "EXIT_STALL_SECONDS",
@@ -157,6 +158,9 @@ def wait_at_exit(stall: float = EXIT_STALL_SECONDS) -> int:
     with state.lock:
         task_run_ids = list(state.local_task_runs)
         state.local_task_runs.clear()
+    if running_local_api_url() is None:
+        # No local API runs in this process (e.g. a Dask worker's): asking would start one.
+        return len(task_run_ids)
     return wait_until_recorded(task_run_ids, stall=stall, what="the kit's task runs")
 
 
