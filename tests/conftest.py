@@ -45,21 +45,47 @@ SLOW_FILES = frozenset(
 )
 
 
+# The slow tests whose subject is the stack itself, not the kit's own logic: the adopter's
+# first hour (a new project, `python my_flow.py` on a fresh Prefect home, per-node dbt records
+# on the ephemeral API), the alert windows of a rerun test file, the plugin under the user's
+# pytest and `--cov`. CI runs them again on the adopting project's pins (`-m "not slow or
+# stack"`); every other slow test runs once, on the newest stack.
+STACK_TESTS = frozenset(
+    {
+        "tests/test_new_project.py",
+        "tests/test_local_run.py",
+        "tests/dbt/test_dbt_ephemeral_api.py",
+        "tests/alerts/test_throttle_rerun.py",
+        "tests/testing/test_plugin.py::test_fixtures_work_from_a_plain_test_file",
+        "tests/testing/test_plugin.py::test_a_downstream_cov_run_measures_the_kit",
+    }
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the suite's own marker."""
+    """Register the suite's own markers."""
     config.addinivalue_line(
         "markers", "slow: a test of a slow family (tests/conftest.py SLOW_FILES); CI runs them"
+    )
+    config.addinivalue_line(
+        "markers",
+        "stack: a slow test about the stack, run again on the adopting project's pins "
+        "(tests/conftest.py STACK_TESTS)",
     )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test of a slow family `slow`."""
+    """Mark every test of a slow family `slow`, and those about the stack `stack`."""
     root = config.rootpath
     for item in items:
-        if item.path.is_relative_to(root) and (
-            item.path.relative_to(root).as_posix() in SLOW_FILES
-        ):
+        if not item.path.is_relative_to(root):
+            continue
+        path = item.path.relative_to(root).as_posix()
+        if path in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
+        name = getattr(item, "originalname", item.name)
+        if path in STACK_TESTS or f"{path}::{name}" in STACK_TESTS:
+            item.add_marker(pytest.mark.stack)
 
 
 def modules_after(module: str, packages: tuple[str, ...]) -> list[str]:
