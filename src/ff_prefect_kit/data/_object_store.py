@@ -194,6 +194,15 @@ def _relative_key(output_path: object, base: ObjectLocation) -> str:
     return text.replace(os.sep, "/") if os.sep != "/" else text
 
 
+def _obstore() -> Any:
+    """The obstore module; a ConfigError naming the `s3` extra when it is missing."""
+    try:
+        import obstore
+    except ImportError as exc:
+        raise ConfigError(_S3_EXTRA_HINT) from exc
+    return obstore
+
+
 def _store(bucket: str, deadline: float | None = None) -> Any:
     """A client for `bucket`; with `deadline`, each request's whole time, never retried."""
     try:
@@ -227,7 +236,7 @@ def probe(root: str, deadline: float) -> str:
     """
     import secrets
 
-    import obstore
+    obstore = _obstore()
 
     base = _parse(root, "analytics root")
     prefix = base.key.rstrip("/")
@@ -287,7 +296,7 @@ def put_parquet(
         OutputPathError: The bucket does not exist.
         ObjectStoreError: The store could not be reached or failed (retried).
     """
-    import obstore
+    obstore = _obstore()
 
     copy = ObjectLocation(location.bucket, history_key(location.key)) if history else None
     if copy is not None and len(copy.key.encode("utf-8")) > KEY_MAX_BYTES:
@@ -332,7 +341,7 @@ def read_object(url: str, what: str = "Parquet object") -> bytes:
         ConfigError: obstore is missing, or the credentials are refused.
         ObjectStoreError: The store could not be reached or failed.
     """
-    import obstore
+    obstore = _obstore()
 
     location = _parse(url, what)
     store = _store(location.bucket)
