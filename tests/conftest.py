@@ -75,7 +75,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test of a slow family `slow`, and those about the stack `stack`."""
+    """Mark every test of a slow family `slow`, and those about the stack `stack`.
+
+    The slow families then run first, each file still whole and in pytest-randomly's
+    order: pytest-xdist hands tests out in this order, so the long ones start early
+    and the run ends on short ones, with no worker left alone on a minute-long test.
+    """
     root = config.rootpath
     for item in items:
         if not item.path.is_relative_to(root):
@@ -86,6 +91,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         name = getattr(item, "originalname", item.name)
         if path in STACK_TESTS or f"{path}::{name}" in STACK_TESTS:
             item.add_marker(pytest.mark.stack)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def modules_after(module: str, packages: tuple[str, ...]) -> list[str]:
