@@ -19,6 +19,8 @@ import pytest
 from tests.dbt.adopter_flow import KIT_TASKS
 from tests.dbt.conftest import copy_example
 
+from ff_prefect_kit.cli._local_settings import LOCAL_SETTINGS
+
 pytestmark = pytest.mark.slow
 
 FLOW = Path(__file__).with_name("adopter_flow.py")
@@ -63,11 +65,15 @@ def add_chain(project: Path, length: int) -> int:
 
 
 def fresh_prefect_home(tmp_path: Path) -> dict[str, str]:
-    """This environment without any Prefect setting, on an empty Prefect home."""
+    """This environment without any Prefect setting, on an empty Prefect home.
+
+    With the settings `ff-prefect-kit init` writes into the adopter's `.env`: the flow is
+    a plain Prefect flow, whose first start on a busy machine needs more than 20 s.
+    """
     env = {name: value for name, value in os.environ.items() if not name.startswith("PREFECT_")}
+    env |= dict(LOCAL_SETTINGS)
     env |= {
         "PREFECT_HOME": str(tmp_path / "prefect-home"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "FF_DUCKDB_PATH": str(tmp_path / "ff.duckdb"),
         "FF_DATA_DIR": str(tmp_path / "data"),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),

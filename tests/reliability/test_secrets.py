@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from ff_prefect_kit import monitored_flow
 from ff_prefect_kit._logging import kit_logger
-from ff_prefect_kit._secrets import redact, redact_data
+from ff_prefect_kit._secrets import _USERINFO, redact, redact_data
 from ff_prefect_kit.alerts import LogSink
 from ff_prefect_kit.testing import DiscordWebhookMock, mock_discord_webhook
 
@@ -139,6 +140,8 @@ def _pydantic_cut(value: str) -> str:
         (f"password alone: {DSN_PASSWORD}", DSN_PASSWORD),
         ("unknown dsn mysql://root:hunter2-secret@10.0.0.5/db", "hunter2-secret"),
         (quote("mysql://root:hunter2-secret@10.0.0.5/db", safe=""), "hunter2-secret"),
+        ("x" * 20_000 + "9.mysql://root:hunter2-secret@db", "hunter2-secret"),
+        ("9s3://root:hunter2-secret@db", "hunter2-secret"),
         (
             "POST https%3A%2F%2Fdiscord.com%2Fapi%2Fwebhooks%2F123456%2FunknownToken99",
             "unknownToken",
@@ -161,6 +164,8 @@ def _pydantic_cut(value: str) -> str:
         "dsn-password-alone",
         "unknown-dsn",
         "unknown-dsn-url-encoded",
+        "unknown-dsn-ending-a-long-word",
+        "unknown-dsn-scheme-after-a-digit",
         "unknown-webhook-url-encoded",
     ],
 )
@@ -215,6 +220,25 @@ def test_text_without_8_characters_of_a_secret_is_unchanged(text: str) -> None:
         patch.setenv("PREFECT_API_KEY", QUOTED_KEY)
         patch.setenv("PREFECT_API_AUTH_STRING", AUTH_STRING)
         assert redact(text) == text
+
+
+# How a URL's password was found before the scheme was matched from the start of its run
+# (tried from every letter, which cost a scan to the end of each long word).
+_USERINFO_FROM_ANY_LETTER = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@'\"]*:)([^\s/]+)@")
+_URL_TEXTS = st.lists(
+    st.one_of(
+        st.sampled_from(["://", ":", "@", "/", " ", "a", "Z", "9", "+", ".", "-", "pw", "%3A"]),
+        st.text(alphabet="ab1.:/@ ", max_size=6),
+    ),
+    max_size=16,
+).map("".join)
+
+
+@given(_URL_TEXTS)
+def test_url_passwords_are_found_as_by_a_scan_from_every_letter(text: str) -> None:
+    """Matching a URL's scheme from the start of its run hides exactly the same passwords."""
+    hidden = r"\g<1><redacted>@"
+    assert _USERINFO.sub(hidden, text) == _USERINFO_FROM_ANY_LETTER.sub(hidden, text)
 
 
 @pytest.mark.usefixtures("known")
