@@ -46,6 +46,9 @@ class _State:
         self.throttle_files: set[Path] = set()
         # The APIs whose alert-window lock is known to exist (alerts._throttle_api).
         self.throttle_locks: set[str] = set()
+        # Prefect's settings with the client's retries off, and what they were derived
+        # from: (settings, PREFECT_ environment, derived) (alerts._throttle_api).
+        self.settings_without_retries: tuple[Any, Any, Any] | None = None
         # (loaders' database, dbt's database) pairs already warned about.
         self.warned_database_pairs: set[tuple[Path, Path]] = set()
         # Loggers already looked at for user modules, and how many existed then.

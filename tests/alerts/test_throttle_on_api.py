@@ -15,7 +15,7 @@ from tests.alerts._servers import Receiver
 
 from ff_prefect_kit.alerts import AlertThrottle, reset_throttles
 from ff_prefect_kit.alerts._model import Alert, Severity
-from ff_prefect_kit.alerts._throttle_api import ApiWindows, variable_name
+from ff_prefect_kit.alerts._throttle_api import ApiWindows, _settings_without_retries, variable_name
 from ff_prefect_kit.testing import HarnessHandle, PrefectServer
 
 FLOW = """
@@ -152,3 +152,32 @@ def test_any_key_has_a_valid_variable_name() -> None:
 
     for key in ("flow", "Ünïcode flow / with spaces", "x" * 500, "\ud800"):
         VariableCreate(name=variable_name(key), value=1)
+
+
+def test_the_windows_client_never_retries_whatever_prefect_is_set_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Prefect's client retries are off for the windows' requests, even when set higher."""
+    monkeypatch.setenv("PREFECT_CLIENT_MAX_RETRIES", "7")
+    assert _settings_without_retries().client.max_retries == 0
+
+
+def test_settings_without_retries_are_derived_once_per_settings() -> None:
+    """Each request of an alert reuses them: deriving validates all of Prefect's settings."""
+    assert _settings_without_retries() is _settings_without_retries()
+
+
+def test_settings_without_retries_follow_the_current_settings() -> None:
+    """Inside other settings (another API), they are derived from those."""
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+        assert _settings_without_retries().api.url == "http://127.0.0.1:9/api"
+    assert _settings_without_retries().api.url != "http://127.0.0.1:9/api"
+
+
+def test_settings_without_retries_follow_a_changed_prefect_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Prefect variable set since they were derived derives them again."""
+    before = _settings_without_retries()
+    monkeypatch.setenv("PREFECT_CLIENT_CSRF_SUPPORT_ENABLED", "false")
+    assert _settings_without_retries() is not before
