@@ -45,24 +45,28 @@ def test_demo_runs_twice_in_the_same_directory(tmp_path: Path) -> None:
     assert rows == after.height > 0
 
 
-@pytest.mark.usefixtures("prefect_test_harness")
-def test_the_demo_leaves_dbts_log_level_as_it_found_it(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def small_demo(prefect_test_harness: object, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One small demo run, shared by the tests that read what it printed or left behind."""
+    options = DemoOptions(
+        workdir=tmp_path_factory.mktemp("demo"), seasons=1, players=20, seed=1, top=3
+    )
+    out = io.StringIO()
+    assert run_demo(options, out=out) == 0, out.getvalue()
+    return out.getvalue()
+
+
+@pytest.mark.usefixtures("small_demo")
+def test_the_demo_leaves_dbts_log_level_as_it_found_it() -> None:
     """The demo quiets dbt's per-node lines while it runs; afterwards they show again."""
     import logging
 
-    options = DemoOptions(workdir=tmp_path, seasons=1, players=20, seed=1, top=3)
-    out = io.StringIO()
-    assert run_demo(options, out=out) == 0, out.getvalue()
     assert logging.getLogger("ff_prefect_kit.dbt").getEffectiveLevel() <= logging.INFO
 
 
-@pytest.mark.usefixtures("prefect_test_harness")
-def test_the_demo_ends_with_what_to_try_next(tmp_path: Path) -> None:
+def test_the_demo_ends_with_what_to_try_next(small_demo: str) -> None:
     """After the summary, the demo names the next commands: init, new-flow, and the docs."""
-    out = io.StringIO()
-    options = DemoOptions(workdir=tmp_path, seasons=1, players=20, seed=1, top=3)
-    assert run_demo(options, out=out) == 0, out.getvalue()
-    ending = out.getvalue().rpartition("Demo finished in ")[2].splitlines()[1:]
+    ending = small_demo.rpartition("Demo finished in ")[2].splitlines()[1:]
     assert ending[1] == "Next, in a project of your own:"
     assert ending[2].split()[:2] == ["ff-prefect-kit", "init"]
     assert ending[3].split()[:2] == ["ff-prefect-kit", "new-flow"]
