@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -132,19 +133,50 @@ def test_a_home_with_a_database_keeps_its_own(kept: Path, tmp_path: Path) -> Non
     assert _marker(home / "prefect.db") == "own"
 
 
-def test_the_main_job_ends_without_a_traceback(tmp_path: Path) -> None:
-    """`ff-prefect-kit demo` in its own process: exit 0, and no traceback as Prefect's API stops."""
+@dataclass(frozen=True)
+class MainJob:
+    """The README's main job, run as a user runs it, and where it ran."""
+
+    done: subprocess.CompletedProcess[str]
+    workdir: Path
+    user_home: Path
+
+    @property
+    def output(self) -> str:
+        return self.done.stdout + self.done.stderr
+
+
+@pytest.fixture(scope="module")
+def main_job(tmp_path_factory: pytest.TempPathFactory) -> MainJob:
+    """`ff-prefect-kit demo` (the console script) in its own process, with a home of its own."""
+    root = tmp_path_factory.mktemp("main-job")
+    user_home = root / "user-home"
+    user_home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "FF_"))}
-    demo = ["demo", "--workdir", str(tmp_path / "demo"), "--seasons", "1", "--players", "50"]
+    script = Path(sys.executable).with_name("ff-prefect-kit")
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "ff_prefect_kit"]
+    workdir = root / "demo"
+    demo = ["demo", "--workdir", str(workdir), "--seasons", "1", "--players", "50"]
     done = subprocess.run(
-        [sys.executable, "-m", "ff_prefect_kit", *demo],
-        env={**env, "FF_ENV_FILE": os.devnull},
+        [*command, *demo],
+        env={**env, "FF_ENV_FILE": os.devnull, "HOME": str(user_home)},
         capture_output=True,
         text=True,
         check=False,
         timeout=600,
     )
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output[-3000:]
-    assert "Demo finished in" in output
-    assert "Traceback" not in output, output[-5000:]
+    return MainJob(done, workdir, user_home)
+
+
+def test_the_main_job_ends_without_a_traceback(main_job: MainJob) -> None:
+    """`ff-prefect-kit demo` in its own process: exit 0, and no traceback as Prefect's API stops."""
+    assert main_job.done.returncode == 0, main_job.output[-3000:]
+    assert "Demo finished in" in main_job.output
+    assert "Traceback" not in main_job.output, main_job.output[-5000:]
+
+
+def test_the_main_job_keeps_its_own_prefect_home(main_job: MainJob) -> None:
+    """The demo's Prefect database is in its folder; none is made in the user's ~/.prefect."""
+    assert main_job.done.returncode == 0, main_job.output[-3000:]
+    assert (main_job.workdir / ".prefect" / "prefect.db").is_file()
+    assert not (main_job.user_home / ".prefect" / "prefect.db").exists()
