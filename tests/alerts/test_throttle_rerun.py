@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ff_prefect_kit.cli._local_settings import LOCAL_SETTINGS
+
 USERS_TESTS = """
 import httpx
 import pytest
@@ -18,9 +20,11 @@ from ff_prefect_kit import monitored_flow
 WEBHOOK = "https://discord.com/api/webhooks/123456789012345678/users-own-token"
 
 
+# None: Prefect's start-up timeout setting, which the project's .env raises (its 30 s
+# default can pass on a loaded machine).
 @pytest.fixture(scope="session", autouse=True)
 def harness():
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=None):
         yield
 
 
@@ -49,7 +53,7 @@ def test_a_test_file_on_prefects_harness_passes_when_run_again_at_once(tmp_path:
     """Run twice in a row: the second session alerts too, and nothing lands in the project."""
     (tmp_path / "test_users_flow.py").write_text(USERS_TESTS)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "FF_", "DISCORD"))}
-    env |= {"FF_ENV_FILE": os.devnull, "PYTHONDONTWRITEBYTECODE": "1"}
+    env |= {"FF_ENV_FILE": os.devnull, "PYTHONDONTWRITEBYTECODE": "1", **dict(LOCAL_SETTINGS)}
     for attempt in (1, 2):
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],

@@ -25,36 +25,41 @@ def test_examples_are_found_from_the_package() -> None:
     assert (folder / "dbt_project" / "dbt_project.yml").is_file()
 
 
-@pytest.mark.usefixtures("prefect_test_harness")
-def test_demo_runs_twice_in_the_same_directory(tmp_path: Path) -> None:
-    """The demo succeeds twice in one directory; the second run replaces the outputs."""
-    options = DemoOptions(workdir=tmp_path, seasons=1, players=50, seed=3, top=5)
-    first = io.StringIO()
-    assert run_demo(options, out=first) == 0, first.getvalue()
-    parquet = tmp_path / "data" / "analytics" / "player_valuation" / "latest.parquet"
-    before = pl.read_parquet(parquet)
+@dataclass(frozen=True)
+class SmallDemo:
+    """One small demo run: its options and what it printed."""
 
-    second = io.StringIO()
-    assert run_demo(options, out=second) == 0, second.getvalue()
-    after = pl.read_parquet(parquet)
-
-    assert after.equals(before)
-    assert not list(parquet.parent.glob("*.tmp"))
-    assert "Top 5 players by value over replacement:" in second.getvalue()
-    with duckdb.connect(str(tmp_path / "ff_analytics.duckdb"), read_only=True) as con:
-        (rows,) = con.sql("select count(*) from mrt_player_valuation").fetchall()[0]
-    assert rows == after.height > 0
+    options: DemoOptions
+    output: str
 
 
 @pytest.fixture(scope="module")
-def small_demo(prefect_test_harness: object, tmp_path_factory: pytest.TempPathFactory) -> str:
+def small_demo(prefect_test_harness: object, tmp_path_factory: pytest.TempPathFactory) -> SmallDemo:
     """One small demo run, shared by the tests that read what it printed or left behind."""
     options = DemoOptions(
         workdir=tmp_path_factory.mktemp("demo"), seasons=1, players=20, seed=1, top=3
     )
     out = io.StringIO()
     assert run_demo(options, out=out) == 0, out.getvalue()
-    return out.getvalue()
+    return SmallDemo(options, out.getvalue())
+
+
+def test_demo_runs_twice_in_the_same_directory(small_demo: SmallDemo) -> None:
+    """The demo succeeds twice in one directory; the second run replaces the outputs."""
+    workdir = small_demo.options.workdir
+    parquet = workdir / "data" / "analytics" / "player_valuation" / "latest.parquet"
+    before = pl.read_parquet(parquet)
+
+    second = io.StringIO()
+    assert run_demo(small_demo.options, out=second) == 0, second.getvalue()
+    after = pl.read_parquet(parquet)
+
+    assert after.equals(before)
+    assert not list(parquet.parent.glob("*.tmp"))
+    assert "Top 3 players by value over replacement:" in second.getvalue()
+    with duckdb.connect(str(workdir / "ff_analytics.duckdb"), read_only=True) as con:
+        (rows,) = con.sql("select count(*) from mrt_player_valuation").fetchall()[0]
+    assert rows == after.height > 0
 
 
 @pytest.mark.usefixtures("small_demo")
@@ -65,9 +70,9 @@ def test_the_demo_leaves_dbts_log_level_as_it_found_it() -> None:
     assert logging.getLogger("ff_prefect_kit.dbt").getEffectiveLevel() <= logging.INFO
 
 
-def test_the_demo_ends_with_what_to_try_next(small_demo: str) -> None:
+def test_the_demo_ends_with_what_to_try_next(small_demo: SmallDemo) -> None:
     """After the summary, the demo names the next commands: init, new-flow, and the docs."""
-    ending = small_demo.rpartition("Demo finished in ")[2].splitlines()[1:]
+    ending = small_demo.output.rpartition("Demo finished in ")[2].splitlines()[1:]
     assert ending[1] == "Next, in a project of your own:"
     assert ending[2].split()[:2] == ["ff-prefect-kit", "init"]
     assert ending[3].split()[:2] == ["ff-prefect-kit", "new-flow"]
