@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 from ff_prefect_kit.testing import default_database_cache
 from ff_prefect_kit.testing._database import (
+    KEPT_RELEASES,
     database_path,
     database_template,
     keep_database,
@@ -74,21 +77,51 @@ def test_a_damaged_kept_database_is_removed_not_copied(tmp_path: Path) -> None:
     assert not database.exists()
 
 
-def test_keeping_a_database_removes_other_releases_copies(tmp_path: Path) -> None:
-    """Only the copy for the installed Prefect stays in the cache folder."""
+def _keep_with_others(tmp_path: Path, ages: dict[str, float]) -> tuple[Path, Path]:
+    """Keep the live database in a cache folder holding other releases' copies.
+
+    `ages` maps each other copy's name to how many days ago it was last used.
+    """
     from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
 
     live = tmp_path / "live.db"
     _database(live).close()
     cache = tmp_path / "cache"
     cache.mkdir()
-    (cache / "prefect-3.0.0-000000000000.db").write_bytes(b"old")
+    for name, days in ages.items():
+        (cache / name).write_bytes(b"old")
+        used = time.time() - days * 86400
+        os.utime(cache / name, (used, used))
     template = database_template(cache)
     with temporary_settings(
         {PREFECT_SERVER_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{live}"}
     ):
         keep_database(template)
-    assert [p.name for p in cache.iterdir()] == [template.name]
+    return cache, template
+
+
+def test_keeping_a_database_keeps_another_releases_copy(tmp_path: Path) -> None:
+    """A project on another Prefect release sharing the folder keeps its copy."""
+    other = "prefect-3.6.3-000000000000.db"
+    cache, template = _keep_with_others(tmp_path, {other: 1})
+    assert sorted(p.name for p in cache.iterdir()) == sorted([template.name, other])
+
+
+def test_keeping_a_database_removes_the_least_recently_used_copies(tmp_path: Path) -> None:
+    """Beyond KEPT_RELEASES copies, the ones used longest ago are removed."""
+    ages = {f"prefect-3.{n}.0-000000000000.db": float(n) for n in range(KEPT_RELEASES + 1)}
+    cache, template = _keep_with_others(tmp_path, ages)
+    newest = sorted(ages, key=ages.__getitem__)[: KEPT_RELEASES - 1]
+    assert sorted(p.name for p in cache.iterdir()) == sorted([template.name, *newest])
+
+
+def test_starting_from_a_copy_marks_it_used(tmp_path: Path) -> None:
+    """A session starting from a kept copy makes it the most recently used."""
+    template = tmp_path / "prefect-test.db"
+    _database(template).close()
+    os.utime(template, (1.0, 1.0))
+    start_from(template, tmp_path / "new.db")
+    assert template.stat().st_mtime > time.time() - 600
 
 
 def test_the_kept_database_is_named_by_release_and_migrations(tmp_path: Path) -> None:

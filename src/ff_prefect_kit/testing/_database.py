@@ -14,6 +14,7 @@ from ff_prefect_kit._internals import prefect_migrations
 
 __all__ = [
     "CACHE_VARIABLE",
+    "KEPT_RELEASES",
     "database_path",
     "database_template",
     "default_database_cache",
@@ -72,7 +73,9 @@ def keep_database(template: Path) -> None:
     """Copy the current SQLite database to `template`, consistently and atomically.
 
     Uses SQLite's backup API, so a running server's write-ahead log is included.
-    Copies kept for other Prefect releases in the same folder are removed.
+    Of the copies kept for other Prefect releases in the same folder, the
+    `KEPT_RELEASES - 1` used last stay (projects on different releases share the
+    folder without evicting each other's copy); older ones are removed.
 
     Raises:
         OSError: The folder cannot be written.
@@ -98,9 +101,26 @@ def keep_database(template: Path) -> None:
     finally:
         Path(partial).unlink(missing_ok=True)
     fsync_directory(template.parent)
-    for other in template.parent.glob("prefect-*.db"):
-        if other != template:
-            other.unlink(missing_ok=True)
+    _remove_least_recently_used(template)
+
+
+KEPT_RELEASES = 3
+"""How many Prefect releases' copies a cache folder keeps, the one just kept included."""
+
+
+def _last_used(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed meanwhile by another session
+        return 0.0
+
+
+def _remove_least_recently_used(template: Path) -> None:
+    """Remove all but the `KEPT_RELEASES - 1` copies used last, besides `template`."""
+    others = [p for p in template.parent.glob("prefect-*.db") if p != template]
+    others.sort(key=_last_used, reverse=True)
+    for other in others[KEPT_RELEASES - 1 :]:
+        other.unlink(missing_ok=True)
 
 
 PARTIAL_STALE_AFTER = 600.0
@@ -144,3 +164,7 @@ def start_from(template: Path | None, database: Path | None) -> None:
         return
     # Alembic finds the copy at its head revision and skips the migrations.
     shutil.copyfile(template, database)
+    # Marks the copy as used, so that other releases' sessions keep it (a read-only cache
+    # folder only loses that mark).
+    with contextlib.suppress(OSError):
+        os.utime(template)
